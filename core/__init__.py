@@ -1,0 +1,86 @@
+"""ekt core: the engine behind `ekt` and `ekt-tui`. Never imports textual.
+
+The public API is re-exported here; everything else is private to its module.
+"""
+
+from core.config import ProjectConfig, load_config, parse_config, render_default_toml
+from core.errors import (
+    ConfigError,
+    DatasetError,
+    EktError,
+    EvalError,
+    PromptError,
+    StoreError,
+    TeacherError,
+    TrainError,
+    VerifyError,
+)
+from core.events import (
+    BudgetExhausted,
+    CandidateAdded,
+    CandidateVerified,
+    Event,
+    EventBus,
+    Notice,
+    RequestFailed,
+    RequestFinished,
+    RequestStarted,
+    RunStateChanged,
+    TokensStreamed,
+    TrainProgressed,
+)
+from core.project import ASSETS, Project, init_project, is_project
+from core.store import (
+    ProblemFilter,
+    ProblemRow,
+    ProblemSort,
+    StatusCounts,
+    Store,
+    count_problems,
+    gold_problem_count,
+    list_problems,
+    problem_summary,
+    status_counts,
+)
+
+__all__ = [
+    "ASSETS",
+    "BudgetExhausted",
+    "CandidateAdded",
+    "CandidateVerified",
+    "ConfigError",
+    "DatasetError",
+    "EktError",
+    "EvalError",
+    "Event",
+    "EventBus",
+    "Notice",
+    "ProblemFilter",
+    "ProblemRow",
+    "ProblemSort",
+    "Project",
+    "ProjectConfig",
+    "PromptError",
+    "RequestFailed",
+    "RequestFinished",
+    "RequestStarted",
+    "RunStateChanged",
+    "StatusCounts",
+    "Store",
+    "StoreError",
+    "TeacherError",
+    "TokensStreamed",
+    "TrainError",
+    "TrainProgressed",
+    "VerifyError",
+    "count_problems",
+    "gold_problem_count",
+    "init_project",
+    "is_project",
+    "list_problems",
+    "load_config",
+    "parse_config",
+    "problem_summary",
+    "render_default_toml",
+    "status_counts",
+]

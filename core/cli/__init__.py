@@ -1,0 +1,11 @@
+"""`ekt`: the engine without the UI. Each command group lives in its own module, registered here.
+
+Every EktError becomes one line on stderr and exit status 1; nothing prints a traceback.
+"""
+
+from __future__ import annotations
+
+from core.cli import project_cmds  # noqa: F401  (registers init, status)
+from core.cli.app import cli, main
+
+__all__ = ["cli", "main"]

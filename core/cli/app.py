@@ -1,0 +1,66 @@
+"""The root click group and the error boundary shared by every command."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from core.errors import EktError
+from core.project import Project
+
+T = TypeVar("T")
+
+
+class EktGroup(click.Group):
+    """Turns EktError (and Ctrl-C) into one line on stderr and a non-zero exit."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except EktError as exc:
+            click.echo(f"ekt: error: {exc}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("ekt: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=EktGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "-p",
+    "--project",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("."),
+    show_default=True,
+    help="Project folder (holds ekt.toml and ekt.db).",
+)
+@click.pass_context
+def cli(ctx: click.Context, project: Path) -> None:
+    """ekt: Explicit Knowledge Transfer, headless."""
+    ctx.obj = project
+
+
+def project_dir() -> Path:
+    return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
+
+
+def run(coro_fn: Callable[[Project], Awaitable[T]], *, readonly: bool = False) -> T:
+    """Open the current project, run `coro_fn(project)` on a fresh event loop, close it."""
+
+    async def go() -> T:
+        project = await Project.open(project_dir(), readonly=readonly)
+        try:
+            return await coro_fn(project)
+        finally:
+            await project.close()
+
+    return asyncio.run(go())
+
+
+def main() -> None:
+    cli(prog_name="ekt")

@@ -1,0 +1,253 @@
+"""Schema of the project store, as an ordered list of forward migrations.
+
+`PRAGMA user_version` holds the number of migrations applied. Never edit a migration that has
+shipped: append a new one. Per-problem counts live in `problem_stats`, maintained by triggers in
+the same transaction as the write, so the problem list and its filters never aggregate 150k rows;
+gold itself is still derived from verdicts (`gold_candidates` view), never stored twice.
+"""
+
+from __future__ import annotations
+
+VERDICT_STATUSES = (
+    "pass",
+    "fail",
+    "error",
+    "timeout",
+    "memory",
+    "syntax",
+    "crashed",
+    "output-limit",
+)
+CANDIDATE_SOURCES = ("teacher", "student", "edit", "refine")
+
+_STATUS_COLS = {s: s.replace("-", "_") for s in VERDICT_STATUSES}
+
+
+def _bump(sign: str, ref: str) -> str:
+    """`col = col ± (ref.status = 'x')` for every status column."""
+    return ", ".join(
+        f"{col} = {col} {sign} ({ref}.status = '{status}')" for status, col in _STATUS_COLS.items()
+    )
+
+
+def _gold(status: str, override: str) -> str:
+    """1 when a candidate with this status/override is gold: a human override wins."""
+    return (
+        f"(CASE WHEN {override} = 1 THEN 1 WHEN {override} = 0 THEN 0 "
+        f"WHEN {status} = 'pass' THEN 1 ELSE 0 END)"
+    )
+
+
+_STATS_COLS = ",\n  ".join(f"{col} INTEGER NOT NULL DEFAULT 0" for col in _STATUS_COLS.values())
+_OV = "(SELECT gold_override FROM candidates WHERE id = NEW.candidate_id)"
+
+V1 = f"""
+CREATE TABLE problems (
+  id          TEXT PRIMARY KEY,
+  seq         INTEGER NOT NULL UNIQUE,
+  dataset     TEXT NOT NULL,
+  split       TEXT NOT NULL DEFAULT '',
+  kind        TEXT NOT NULL CHECK (kind IN ('answer', 'asserts', 'check')),
+  question    TEXT NOT NULL,
+  answer      TEXT,
+  tests       TEXT,
+  setup       TEXT,
+  entry_point TEXT,
+  prompt      TEXT,
+  meta        TEXT NOT NULL DEFAULT '{{}}',
+  imported_at REAL NOT NULL
+);
+
+CREATE TABLE problem_stats (
+  problem_id TEXT PRIMARY KEY REFERENCES problems(id) ON DELETE CASCADE,
+  n          INTEGER NOT NULL DEFAULT 0,
+  pending    INTEGER NOT NULL DEFAULT 0,
+  gold       INTEGER NOT NULL DEFAULT 0,
+  {_STATS_COLS}
+);
+CREATE INDEX problem_stats_gold ON problem_stats(gold, problem_id);
+
+CREATE TABLE prompts (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL,
+  version    INTEGER NOT NULL,
+  template   TEXT NOT NULL,
+  note       TEXT NOT NULL DEFAULT '',
+  parent_id  INTEGER REFERENCES prompts(id),
+  created_at REAL NOT NULL,
+  UNIQUE (name, version)
+);
+
+CREATE TABLE runs (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  prompt_id  INTEGER REFERENCES prompts(id),
+  teacher    TEXT NOT NULL DEFAULT '{{}}',
+  params     TEXT NOT NULL DEFAULT '{{}}',
+  status     TEXT NOT NULL DEFAULT 'created',
+  budget_usd REAL,
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+);
+
+CREATE TABLE requests (
+  id                INTEGER PRIMARY KEY,
+  run_id            INTEGER NOT NULL REFERENCES runs(id),
+  problem_id        TEXT NOT NULL REFERENCES problems(id),
+  first_index       INTEGER NOT NULL,
+  n                 INTEGER NOT NULL,
+  status            TEXT NOT NULL DEFAULT 'pending',
+  attempts          INTEGER NOT NULL DEFAULT 0,
+  prompt_tokens     INTEGER,
+  completion_tokens INTEGER,
+  cost_usd          REAL,
+  latency_s         REAL,
+  ttft_s            REAL,
+  error_class       TEXT,
+  error             TEXT,
+  started_at        REAL,
+  finished_at       REAL,
+  UNIQUE (run_id, problem_id, first_index)
+);
+CREATE INDEX requests_run ON requests(run_id, status);
+
+CREATE TABLE evals (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  model      TEXT NOT NULL,
+  method     TEXT NOT NULL DEFAULT '',
+  teacher    TEXT NOT NULL DEFAULT '',
+  prompt_id  INTEGER REFERENCES prompts(id),
+  split      TEXT NOT NULL DEFAULT '',
+  params     TEXT NOT NULL DEFAULT '{{}}',
+  status     TEXT NOT NULL DEFAULT 'created',
+  results    TEXT NOT NULL DEFAULT '{{}}',
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+);
+
+CREATE TABLE candidates (
+  id            INTEGER PRIMARY KEY,
+  problem_id    TEXT NOT NULL REFERENCES problems(id),
+  source        TEXT NOT NULL CHECK (source IN ('teacher', 'student', 'edit', 'refine')),
+  parent_id     INTEGER REFERENCES candidates(id),
+  run_id        INTEGER REFERENCES runs(id),
+  eval_id       INTEGER REFERENCES evals(id),
+  request_id    INTEGER REFERENCES requests(id),
+  sample_index  INTEGER,
+  code          TEXT NOT NULL,
+  raw           TEXT,
+  code_hash     TEXT NOT NULL,
+  gold_override INTEGER CHECK (gold_override IN (0, 1)),
+  created_at    REAL NOT NULL,
+  UNIQUE (run_id, problem_id, sample_index),
+  UNIQUE (eval_id, problem_id, sample_index)
+);
+CREATE INDEX candidates_problem ON candidates(problem_id, id);
+CREATE INDEX candidates_hash ON candidates(problem_id, code_hash);
+CREATE INDEX candidates_eval ON candidates(eval_id) WHERE eval_id IS NOT NULL;
+
+CREATE TABLE verdicts (
+  candidate_id  INTEGER PRIMARY KEY REFERENCES candidates(id) ON DELETE CASCADE,
+  status        TEXT NOT NULL CHECK (status IN {VERDICT_STATUSES!r}),
+  detail        TEXT NOT NULL DEFAULT '',
+  passed        INTEGER,
+  total         INTEGER,
+  returned      TEXT,
+  expected      TEXT,
+  error_type    TEXT,
+  error_message TEXT,
+  trace         TEXT,
+  output        TEXT,
+  duration_s    REAL,
+  verifier      TEXT NOT NULL DEFAULT '{{}}',
+  created_at    REAL NOT NULL
+);
+CREATE INDEX verdicts_status ON verdicts(status);
+
+CREATE TABLE train_runs (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  status     TEXT NOT NULL DEFAULT 'created',
+  config     TEXT NOT NULL DEFAULT '{{}}',
+  lineage    TEXT NOT NULL DEFAULT '{{}}',
+  output_dir TEXT NOT NULL DEFAULT '',
+  pid        INTEGER,
+  error      TEXT,
+  created_at REAL NOT NULL,
+  updated_at REAL NOT NULL
+);
+
+CREATE TABLE train_events (
+  id           INTEGER PRIMARY KEY,
+  train_run_id INTEGER NOT NULL REFERENCES train_runs(id),
+  kind         TEXT NOT NULL DEFAULT 'log',
+  step         INTEGER,
+  epoch        REAL,
+  loss         REAL,
+  lr           REAL,
+  grad_norm    REAL,
+  tokens_per_s REAL,
+  eta_s        REAL,
+  data         TEXT NOT NULL DEFAULT '{{}}',
+  created_at   REAL NOT NULL
+);
+CREATE INDEX train_events_run ON train_events(train_run_id, id);
+
+CREATE TABLE checkpoints (
+  id           INTEGER PRIMARY KEY,
+  train_run_id INTEGER NOT NULL REFERENCES train_runs(id),
+  step         INTEGER NOT NULL,
+  path         TEXT NOT NULL,
+  metrics      TEXT NOT NULL DEFAULT '{{}}',
+  lineage      TEXT NOT NULL DEFAULT '{{}}',
+  created_at   REAL NOT NULL,
+  UNIQUE (train_run_id, step)
+);
+
+CREATE VIEW gold_candidates AS
+  SELECT c.*, v.status AS verdict_status
+  FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id
+  WHERE c.gold_override = 1 OR (c.gold_override IS NOT 0 AND v.status = 'pass');
+
+CREATE TRIGGER problems_ai AFTER INSERT ON problems BEGIN
+  INSERT OR IGNORE INTO problem_stats(problem_id) VALUES (NEW.id);
+END;
+
+CREATE TRIGGER candidates_ai AFTER INSERT ON candidates BEGIN
+  UPDATE problem_stats SET n = n + 1, pending = pending + 1,
+    gold = gold + {_gold("NULL", "NEW.gold_override")}
+  WHERE problem_id = NEW.problem_id;
+END;
+
+CREATE TRIGGER candidates_au_gold AFTER UPDATE OF gold_override ON candidates BEGIN
+  UPDATE problem_stats SET gold = gold
+    + {_gold("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "NEW.gold_override")}
+    - {_gold("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "OLD.gold_override")}
+  WHERE problem_id = NEW.problem_id;
+END;
+
+CREATE TRIGGER verdicts_ai AFTER INSERT ON verdicts BEGIN
+  UPDATE problem_stats SET pending = pending - 1, {_bump("+", "NEW")},
+    gold = gold + {_gold("NEW.status", _OV)} - {_gold("NULL", _OV)}
+  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
+END;
+
+CREATE TRIGGER verdicts_au AFTER UPDATE OF status ON verdicts BEGIN
+  UPDATE problem_stats SET {_bump("-", "OLD")}, {_bump("+", "NEW")},
+    gold = gold + {_gold("NEW.status", _OV)} - {_gold("OLD.status", _OV)}
+  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
+END;
+
+CREATE TRIGGER verdicts_ad AFTER DELETE ON verdicts BEGIN
+  UPDATE problem_stats SET pending = pending + 1, {_bump("-", "OLD")},
+    gold = gold + {_gold("NULL", _OV.replace("NEW.", "OLD."))}
+               - {_gold("OLD.status", _OV.replace("NEW.", "OLD."))}
+  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = OLD.candidate_id);
+END;
+"""
+
+MIGRATIONS: list[str] = [V1]
+"""Migration i brings a store from user_version i to i + 1."""
+
+SCHEMA_VERSION = len(MIGRATIONS)
