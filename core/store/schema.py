@@ -23,10 +23,12 @@ CANDIDATE_SOURCES = ("teacher", "student", "edit", "refine")
 _STATUS_COLS = {s: s.replace("-", "_") for s in VERDICT_STATUSES}
 
 
-def _bump(sign: str, ref: str) -> str:
-    """`col = col ± (ref.status = 'x')` for every status column."""
+def _bump(*terms: tuple[str, str]) -> str:
+    """`col = col ± (ref.status = 'x') …` for every status column, one assignment each
+    (SQLite keeps only the last of several assignments to one column)."""
     return ", ".join(
-        f"{col} = {col} {sign} ({ref}.status = '{status}')" for status, col in _STATUS_COLS.items()
+        f"{col} = {col} " + " ".join(f"{sign} ({ref}.status = '{status}')" for sign, ref in terms)
+        for status, col in _STATUS_COLS.items()
     )
 
 
@@ -228,19 +230,19 @@ CREATE TRIGGER candidates_au_gold AFTER UPDATE OF gold_override ON candidates BE
 END;
 
 CREATE TRIGGER verdicts_ai AFTER INSERT ON verdicts BEGIN
-  UPDATE problem_stats SET pending = pending - 1, {_bump("+", "NEW")},
+  UPDATE problem_stats SET pending = pending - 1, {_bump(("+", "NEW"))},
     gold = gold + {_gold("NEW.status", _OV)} - {_gold("NULL", _OV)}
   WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
 END;
 
 CREATE TRIGGER verdicts_au AFTER UPDATE OF status ON verdicts BEGIN
-  UPDATE problem_stats SET {_bump("-", "OLD")}, {_bump("+", "NEW")},
+  UPDATE problem_stats SET {_bump(("-", "OLD"), ("+", "NEW"))},
     gold = gold + {_gold("NEW.status", _OV)} - {_gold("OLD.status", _OV)}
   WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
 END;
 
 CREATE TRIGGER verdicts_ad AFTER DELETE ON verdicts BEGIN
-  UPDATE problem_stats SET pending = pending + 1, {_bump("-", "OLD")},
+  UPDATE problem_stats SET pending = pending + 1, {_bump(("-", "OLD"))},
     gold = gold + {_gold("NULL", _OV.replace("NEW.", "OLD."))}
                - {_gold("OLD.status", _OV.replace("NEW.", "OLD."))}
   WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = OLD.candidate_id);
