@@ -34,6 +34,10 @@ class PromptError(EktError):
     pass
 
 
+class ModelError(EktError):
+    pass
+
+
 class TeacherError(EktError):
     pass
 
