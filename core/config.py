@@ -78,6 +78,9 @@ class VerifierSection(_Section):
         "all-distinct", description="Which passing candidates become gold."
     )
     max_per_problem: int = Field(4, ge=1, description="K for the max-per-problem gold policy.")
+    max_processes: int = Field(
+        32, ge=1, description="Processes/threads one candidate may run (RLIMIT_NPROC)."
+    )
 
 
 class StudentSection(_Section):
