@@ -5,7 +5,10 @@ Every EktError becomes one line on stderr and exit status 1; nothing prints a tr
 
 from __future__ import annotations
 
-from core.cli import project_cmds  # noqa: F401  (registers init, status)
+from core.cli import (
+    project_cmds,  # noqa: F401  (registers init, status)
+    verify_cmds,  # noqa: F401  (registers verify, check, gold)
+)
 from core.cli.app import cli, main
 
 __all__ = ["cli", "main"]

@@ -316,7 +316,7 @@ def main() -> None:
     iso = sandbox.setup_worker(allow_root_drop="--no-drop" not in sys.argv)
     worker = Worker(slots, iso, proto_in, proto_out)
     heavy = sorted(m for m in HEAVY if m in sys.modules)
-    worker.send({"hello": {**iso.__dict__, "pid": os.getpid(), "heavy_modules": heavy}})
+    worker.send({"hello": {**iso.__dict__, "heavy_modules": heavy}})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     gc.freeze()  # children share the parent's pages untouched by the collector
     try:
