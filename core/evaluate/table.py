@@ -56,7 +56,7 @@ class TableRow:
 
 
 def prompt_label(name: str | None, version: int | None) -> str:
-    return "zero-shot" if name is None else f"{name} v{version}"
+    return "zero-shot" if name is None else f"{name}@v{version}"
 
 
 async def comparison_rows(store: Store) -> list[TableRow]:

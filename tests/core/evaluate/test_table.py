@@ -54,7 +54,7 @@ async def test_rows_keyed_latest_wins_and_paper_order(tmp_path: Path) -> None:
         await store.close()
     assert [r.name for r in rows] == ["dev", "fs", "sft", "sft-b", "t"]
     by = {r.name: r for r in rows}
-    assert by["fs"].prompt == "gsm8k v2"
+    assert by["fs"].prompt == "gsm8k@v2"
     assert by["sft"].prompt == "zero-shot"
     assert by["sft"].beats_teacher and by["sft"].teacher_pass1 == 0.30
     assert not by["sft-b"].beats_teacher
