@@ -139,7 +139,7 @@ def run_job(job: dict[str, Any], nonce: str) -> None:
     """Child side: compile, run, check, write the nonce-tagged report to fd 3, never return."""
     out = open(1, "w", encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
     sys.stdout = sys.stderr = out
-    sys.stdin = None  # type: ignore[assignment]
+    sys.stdin = open(0, encoding="utf-8", closefd=False)  # noqa: SIM115  (/dev/null: EOF)
     report: dict[str, Any]
     try:
         code = _compile(job["code"], CANDIDATE_FILE)
