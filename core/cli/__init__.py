@@ -6,7 +6,9 @@ Every EktError becomes one line on stderr and exit status 1; nothing prints a tr
 from __future__ import annotations
 
 from core.cli import (
+    import_cmds,  # noqa: F401  (registers import)
     project_cmds,  # noqa: F401  (registers init, status)
+    prompt_cmds,  # noqa: F401  (registers prompt list/show/set/render)
     verify_cmds,  # noqa: F401  (registers verify, check, gold)
 )
 from core.cli.app import cli, main

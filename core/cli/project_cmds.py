@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import click
 
 from core.cli.app import cli, run
-from core.project import init_project
+from core.project import DB_NAME, init_project
+from core.prompts import seed_default_prompts
 from core.status import project_status, render_status
+from core.store import Store
 
 
 @cli.command()
@@ -19,7 +22,14 @@ def init(directory: Path | None, name: str | None) -> None:
     """Create a project: DIRECTORY/ekt.toml (every default, commented) and DIRECTORY/ekt.db."""
     root = directory or click.get_current_context().find_root().obj
     init_project(root, name=name)
+    asyncio.run(_seed(root / DB_NAME))
     click.echo(f"created project {root} (edit {root / 'ekt.toml'})")
+
+
+async def _seed(db: Path) -> None:
+    """Default prompts as v1, so `prompt list` and runs name a stored version from the start."""
+    async with await Store.open(db) as store:
+        await seed_default_prompts(store)
 
 
 @cli.command()

@@ -1,0 +1,53 @@
+"""Few-shot prompts: immutable versions in the store, `{{field}}` rendering, a leakage guard."""
+
+from core.prompts.leakage import (
+    Leak,
+    exemplar_questions,
+    find_leaks,
+    find_leaks_for_kinds,
+    find_leaks_in_store,
+)
+from core.prompts.template import (
+    FIELDS,
+    RenderedPrompt,
+    parse_template,
+    prompt_name_for_kind,
+    render,
+    render_zero_shot,
+)
+from core.prompts.versions import (
+    BUILTIN,
+    PromptVersion,
+    current_prompt,
+    default_template,
+    get_prompt,
+    list_prompts,
+    read_template_file,
+    resolve_prompt,
+    save_prompt,
+    seed_default_prompts,
+)
+
+__all__ = [
+    "BUILTIN",
+    "FIELDS",
+    "Leak",
+    "PromptVersion",
+    "RenderedPrompt",
+    "current_prompt",
+    "default_template",
+    "exemplar_questions",
+    "find_leaks",
+    "find_leaks_for_kinds",
+    "find_leaks_in_store",
+    "get_prompt",
+    "list_prompts",
+    "parse_template",
+    "prompt_name_for_kind",
+    "read_template_file",
+    "render",
+    "render_zero_shot",
+    "resolve_prompt",
+    "save_prompt",
+    "seed_default_prompts",
+]
