@@ -4,6 +4,8 @@ The public API is re-exported here; everything else is private to its module.
 """
 
 from core.config import ProjectConfig, load_config, parse_config, render_default_toml
+from core.datasets import FieldMap, ImportOptions, ImportReport, import_dataset
+from core.demo import ensure_demo_project
 from core.errors import (
     ConfigError,
     DatasetError,
@@ -43,6 +45,21 @@ from core.events import (
     TrainProgressed,
 )
 from core.project import ASSETS, Project, init_project, is_project
+from core.prompts import (
+    PromptVersion,
+    RenderedPrompt,
+    current_prompt,
+    find_leaks_in_store,
+    get_prompt,
+    list_prompts,
+    prompt_name_for_kind,
+    render,
+    render_zero_shot,
+    resolve_prompt,
+    save_prompt,
+    seed_default_prompts,
+)
+from core.status import project_status
 from core.store import (
     ProblemFilter,
     ProblemRow,
@@ -55,6 +72,7 @@ from core.store import (
     problem_summary,
     status_counts,
 )
+from core.tokens import TokenCount, count_tokens
 
 __all__ = [
     "ASSETS",
@@ -71,6 +89,9 @@ __all__ = [
     "EvalSummary",
     "Event",
     "EventBus",
+    "FieldMap",
+    "ImportOptions",
+    "ImportReport",
     "ModelError",
     "Notice",
     "ProblemFilter",
@@ -79,6 +100,8 @@ __all__ = [
     "Project",
     "ProjectConfig",
     "PromptError",
+    "PromptVersion",
+    "RenderedPrompt",
     "RequestFailed",
     "RequestFinished",
     "RequestStarted",
@@ -88,23 +111,38 @@ __all__ = [
     "StoreError",
     "TableRow",
     "TeacherError",
+    "TokenCount",
     "TokensStreamed",
     "TrainError",
     "TrainProgressed",
     "VerifyError",
     "comparison_rows",
     "count_problems",
+    "count_tokens",
+    "current_prompt",
+    "ensure_demo_project",
+    "find_leaks_in_store",
+    "get_prompt",
     "gold_problem_count",
+    "import_dataset",
     "init_project",
     "is_project",
     "list_problems",
+    "list_prompts",
     "load_config",
     "parse_config",
     "pass_at_k",
     "problem_summary",
+    "project_status",
+    "prompt_name_for_kind",
+    "render",
     "render_csv",
     "render_default_toml",
     "render_markdown",
+    "render_zero_shot",
+    "resolve_prompt",
     "run_eval",
+    "save_prompt",
+    "seed_default_prompts",
     "status_counts",
 ]
