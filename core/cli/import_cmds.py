@@ -7,6 +7,7 @@ import click
 from core.cli.app import cli as root
 from core.cli.app import run
 from core.datasets import FORMATS, FieldMap, ImportOptions, ImportReport, import_dataset
+from core.datasets.importer import report_json
 from core.project import Project
 
 _MAX_LISTED = 20
@@ -32,6 +33,7 @@ _MAX_LISTED = 20
 @click.option("--tests-field", help="jsonl/csv: asserts column (checked like MBPP).")
 @click.option("--setup-field", help="jsonl/csv: setup code column.")
 @click.option("--entry-point-field", help="jsonl/csv: function name column.")
+@click.option("--json", "as_json", is_flag=True, help="The import report as JSON on stdout.")
 def import_(
     source: str,
     fmt: str,
@@ -48,6 +50,7 @@ def import_(
     tests_field: str | None,
     setup_field: str | None,
     entry_point_field: str | None,
+    as_json: bool,
 ) -> None:
     """Import problems from SOURCE: a local file (.jsonl, .json, .csv, .parquet) or a Hugging
     Face dataset id. All or nothing: a malformed row aborts with its file and line, unless
@@ -76,7 +79,7 @@ def import_(
         return await import_dataset(project.store, source, opts)
 
     report = run(go)
-    click.echo(report.summary())
+    click.echo(report_json(report) if as_json else report.summary())
     warn_report(report)
 
 

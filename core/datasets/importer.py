@@ -8,6 +8,7 @@ source whose content changed under the same id is reported, not silently merged)
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import time
@@ -133,7 +134,7 @@ def _pick_mapping(opts: ImportOptions, rows: list[RawRow]) -> FieldMap:
     first = next((r.data for r in rows if r.data is not None), {})
     for name, kw in (("answer", "answer"), ("tests", "tests"), ("test_list", "tests")):
         if name in first:
-            return FieldMap(**{**f.__dict__, kw: name})  # type: ignore[arg-type]
+            return dataclasses.replace(f, **{kw: name})
     raise DatasetError(
         "cannot tell how to check these problems: give --answer-field or --tests-field"
         f" (columns: {', '.join(first) or 'none'})"
@@ -267,7 +268,4 @@ async def import_dataset(
 
 
 def report_json(report: ImportReport) -> str:
-    return json.dumps(
-        {k: getattr(report, k) for k in report.__slots__},
-        indent=2,  # type: ignore[attr-defined]
-    )
+    return json.dumps(dataclasses.asdict(report), indent=2)
