@@ -1,0 +1,120 @@
+"""Evaluation screen: the comparison table, pass@k bars per model, and a drill into the samples.
+
+Reads through the project's store only; re-queries when another process (a headless `ekt
+eval`) commits, noticed by polling `PRAGMA data_version` twice a second.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from core import Project, TableRow, comparison_rows, render_markdown
+from ekt_tui.widgets.eval_bars import EvalBars
+from ekt_tui.widgets.eval_detail import EvalDetail
+from ekt_tui.widgets.eval_table import EvalTable
+
+POLL_S = 0.5
+
+
+class EvaluationScreen(Screen[None]):
+    """Few-shot student vs EKT student vs teacher, as in the EKT paper's table."""
+
+    CSS_PATH = "evaluation.tcss"
+    BINDINGS = [
+        Binding("k", "next_k", "pass@k"),
+        Binding("r", "reload", "Reload"),
+        Binding("x", "export", "Export .md"),
+    ]
+
+    def __init__(self, project: Project, *, poll: bool = True) -> None:
+        super().__init__()
+        self.project = project
+        self.rows: list[TableRow] = []
+        self._version: int | None = None
+        self._poll = poll
+
+    def compose(self) -> ComposeResult:
+        yield Static("Evaluation — pass@k of students and teachers", id="eval-title")
+        with VerticalScroll(id="eval-body"):
+            yield EvalTable(id="eval-table")
+            yield EvalBars(id="eval-bars")
+            yield EvalDetail(id="eval-detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(EvalTable).focus()
+        self.reload()
+        if self._poll:
+            self.set_interval(POLL_S, self._check_version)
+
+    async def _check_version(self) -> None:
+        version = await self.project.store.data_version()
+        if self._version is not None and version != self._version:
+            self.reload()
+        self._version = version
+
+    @work(group="eval-load", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
+        rows = await comparison_rows(self.project.store)
+        self.rows = rows
+        self.query_one(EvalTable).show_rows(rows)
+        bars = self.query_one(EvalBars)
+        ks = self._ks()
+        if bars.k not in ks:
+            bars.k = ks[0]
+        bars.show_rows(rows)
+        await self._show_detail()
+
+    def _ks(self) -> list[int]:
+        return sorted({k for r in self.rows for k in r.pass_at}) or [1]
+
+    async def _show_detail(self) -> None:
+        row = self.query_one(EvalTable).current
+        ev = None
+        if row is not None:
+            rec = await self.project.store.fetchone(
+                "SELECT name, status, params, results FROM evals WHERE id = ?", (row.eval_id,)
+            )
+            if rec is not None:
+                ev = {
+                    "name": rec["name"],
+                    "status": rec["status"],
+                    "params": json.loads(rec["params"] or "{}"),
+                    "results": json.loads(rec["results"] or "{}"),
+                }
+        self.query_one(EvalDetail).show(ev)
+
+    async def on_data_table_row_highlighted(self) -> None:
+        await self._show_detail()
+
+    def action_next_k(self) -> None:
+        bars = self.query_one(EvalBars)
+        ks = self._ks()
+        bars.k = ks[(ks.index(bars.k) + 1) % len(ks)] if bars.k in ks else ks[0]
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    def action_export(self) -> None:
+        path = Path(self.project.root) / "eval-table.md"
+        try:
+            path.write_text(render_markdown(self.rows), encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"{path}: cannot write: {exc.strerror or exc}", severity="error")
+            return
+        self.notify(f"wrote {path}")
+
+    def on_eval_table_eval_chosen(self, message: EvalTable.EvalChosen) -> None:
+        self.open_candidates(message.eval_id, message.name)
+
+    def open_candidates(self, eval_id: int, name: str) -> None:
+        """Drill into an evaluation's samples with the shared candidate inspector."""
+        self.notify(f"{name}: candidate inspector not available", severity="warning")
