@@ -1,0 +1,49 @@
+"""Completion → program, and the local generator's per-stop batching."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from core.evaluate.extract import completion_to_code, cut_at_stop
+from core.evaluate.generators import _Local
+from core.prompts import RenderedPrompt
+
+PAL = RenderedPrompt("...\ndef solution():", "def solution():", ("\ndef ", "\n#"))
+FRESH = RenderedPrompt("Task: ...\n[BEGIN]\n", "", ("[DONE]",))
+
+
+def test_prefix_plus_completion_cut_at_first_stop() -> None:
+    code = completion_to_code(PAL, "\n    return 4 + 1\n# Question: next\ndef other():")
+    assert code == "def solution():\n    return 4 + 1"
+
+
+def test_fenced_block_is_taken_whole() -> None:
+    completion = "Here you go:\n```python\ndef f(x):\n    return x\n```\nDone."
+    assert completion_to_code(FRESH, completion) == "def f(x):\n    return x\n"
+
+
+def test_no_stop_keeps_everything() -> None:
+    assert completion_to_code(FRESH, "def g():\n    pass") == "def g():\n    pass"
+    assert cut_at_stop("abc", ()) == "abc"
+    assert cut_at_stop("a[DONE]b[DONE]", ("[DONE]",)) == "a"
+
+
+class FakeWorker:
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[str], list[str], dict[str, Any]]] = []
+
+    async def generate(self, prompts: Sequence[str], n: int, stop: list[str], **kw: Any) -> Any:
+        self.calls.append((list(prompts), stop, kw))
+        return [[f"{p}#{i}[DONE]tail" for i in range(n)] for p in prompts]
+
+
+async def test_local_generator_groups_by_stop_and_keeps_order() -> None:
+    worker = FakeWorker()
+    gen = _Local(worker, temperature=0.6)
+    a = RenderedPrompt("A", "", ("[DONE]",))
+    b = RenderedPrompt("B", "", ("\ndef ",))
+    out = await gen.generate([a, b, a], 2)
+    assert out == [["A#0", "A#1"], ["B#0[DONE]tail", "B#1[DONE]tail"], ["A#0", "A#1"]]
+    assert [c[0] for c in worker.calls] == [["A", "A"], ["B"]]
+    assert worker.calls[0][2] == {"temperature": 0.6}
