@@ -47,7 +47,11 @@ def strip_split(stem: str) -> str:
 
 def is_local(source: str) -> bool:
     path = Path(source).expanduser()
-    return path.exists() or path.suffix.lower() in _LOCAL_SUFFIXES or source.startswith((".", "/"))
+    return (
+        path.exists()
+        or path.suffix.lower() in _LOCAL_SUFFIXES
+        or source.startswith((".", "/", "~"))
+    )
 
 
 def _jsonl(path: Path, limit: int | None) -> Iterator[RawRow]:
