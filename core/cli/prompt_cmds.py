@@ -135,6 +135,6 @@ def render_cmd(problem_id: str, version: str | None, as_json: bool) -> None:
         }
         click.echo(json.dumps(data, indent=2))
         return
-    click.echo(rendered.text)
+    click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
     how = "exact" if tokens.exact else "estimated"
     click.echo(f"-- {v.label} (#{v.id}), {tokens} tokens ({how}, {model})", err=True)
