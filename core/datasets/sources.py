@@ -56,7 +56,7 @@ def is_local(source: str) -> bool:
 
 def _jsonl(path: Path, limit: int | None) -> Iterator[RawRow]:
     index = 0
-    with path.open("r", encoding="utf-8", newline="") as fh:
+    with path.open("r", encoding="utf-8-sig", newline="") as fh:
         for lineno, line in enumerate(fh, 1):
             if limit is not None and index >= limit:
                 return
@@ -77,7 +77,7 @@ def _jsonl(path: Path, limit: int | None) -> Iterator[RawRow]:
 
 def _json_array(path: Path, limit: int | None) -> Iterator[RawRow]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
     if isinstance(data, dict) and len(data) == 1 and isinstance(next(iter(data.values())), list):
@@ -94,6 +94,7 @@ def _json_array(path: Path, limit: int | None) -> Iterator[RawRow]:
 
 def _csv(path: Path, limit: int | None) -> Iterator[RawRow]:
     delimiter = "\t" if path.suffix.lower() == ".tsv" else ","
+    csv.field_size_limit(max(csv.field_size_limit(), 64 * 1024 * 1024))  # long test code cells
     with path.open("r", encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         header = next(reader, None)
