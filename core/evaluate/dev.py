@@ -35,25 +35,34 @@ def generate_greedy(
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     device = next(model.parameters()).device
-    out: list[str] = []
+    out: list[str] = [""] * len(prompts)
+    groups: dict[tuple[str, ...], list[int]] = {}  # one stop list per batch: stop early, safely
+    for i, stop in enumerate(stops):
+        groups.setdefault(tuple(stop), []).append(i)
     model.eval()
     try:
-        for start in range(0, len(prompts), batch_size):
-            batch = list(prompts[start : start + batch_size])
-            enc = tokenizer(batch, return_tensors="pt", padding=True).to(device)
-            with torch.no_grad():
-                ids = model.generate(
-                    **enc,
-                    do_sample=False,
-                    max_new_tokens=max_new_tokens,
-                    pad_token_id=tokenizer.pad_token_id,
-                )
-            width = enc["input_ids"].shape[1]
-            out += tokenizer.batch_decode(ids[:, width:], skip_special_tokens=True)
+        for stop, idx in groups.items():
+            for start in range(0, len(idx), batch_size):
+                chunk = idx[start : start + batch_size]
+                enc = tokenizer([prompts[i] for i in chunk], return_tensors="pt", padding=True)
+                enc = enc.to(device)
+                with torch.no_grad():
+                    ids = model.generate(
+                        **enc,
+                        do_sample=False,
+                        max_new_tokens=max_new_tokens,
+                        pad_token_id=tokenizer.pad_token_id,
+                        stop_strings=list(stop) or None,
+                        tokenizer=tokenizer,
+                    )
+                width = enc["input_ids"].shape[1]
+                texts = tokenizer.batch_decode(ids[:, width:], skip_special_tokens=True)
+                for i, text in zip(chunk, texts, strict=True):
+                    out[i] = cut_at_stop(text, stop)
     finally:
         tokenizer.padding_side, tokenizer.pad_token = side, pad
         model.train(was_training)
-    return [cut_at_stop(text, tuple(stop)) for text, stop in zip(out, stops, strict=True)]
+    return out
 
 
 async def _verify_all(
