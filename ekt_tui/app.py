@@ -1,0 +1,182 @@
+"""The ekt-tui App: one thin layer over a project (injected, so tests pass a seeded one).
+
+Screens are modes (their own stacks): dashboard, problems, prompt editor, plus the training and
+evaluation screens when their modules are present (PLUGIN_SCREENS). Every worker error becomes
+one notification (`on_worker_state_changed`); nothing ever shows a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from core import EktError, Project, Store
+from ekt_tui.commands import EktCommands
+from ekt_tui.live import POLL_S, TICKS_PER_S, LiveFeed
+from ekt_tui.sampler import Sampler
+from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.dashboard import DashboardScreen
+from ekt_tui.screens.help import HelpScreen
+from ekt_tui.screens.problems import ProblemsScreen
+from ekt_tui.screens.prompt_editor import PromptEditorScreen
+
+# mode -> (module, class, key, label): screens other helpers own, installed when importable.
+PLUGIN_SCREENS: dict[str, tuple[str, str, str, str]] = {
+    "training": ("ekt_tui.screens.training", "TrainingScreen", "4", "Training"),
+    "evaluation": ("ekt_tui.screens.evaluation", "EvaluationScreen", "5", "Evaluation"),
+}
+
+CORE_SCREENS: dict[str, tuple[type[Screen[Any]], str, str]] = {
+    "dashboard": (DashboardScreen, "1", "Dashboard"),
+    "problems": (ProblemsScreen, "2", "Problems"),
+    "prompts": (PromptEditorScreen, "3", "Prompt editor"),
+}
+
+
+def _plugin_factory(module: str, cls: str) -> type[Screen[Any]] | None:
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except (ImportError, AttributeError):
+        return None
+
+
+def one_line(exc: BaseException) -> str:
+    """The user-facing line for an error: EktErrors already are; others get their type."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, EktError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class EktApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "ekt-tui"
+    COMMANDS = App.COMMANDS | {EktCommands}
+    BINDINGS = [
+        Binding("question_mark,f1", "help", "Help"),
+        Binding("ctrl+t", "toggle_theme", "Theme", show=False),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        reader: Store | None = None,
+        clock: Callable[[], float] | None = None,
+        poll: bool = True,
+    ) -> None:
+        self.project = project
+        self.reader: Store = reader  # type: ignore[assignment]  # opened in on_load if None
+        self._own_reader = reader is None
+        self.clock = clock or time.time
+        self.poll = poll
+        self.live = LiveFeed()
+        self.sampler = Sampler(self)
+        self.screen_keys: dict[str, tuple[str, str]] = {}
+        super().__init__()
+        self.sub_title = f"{project.config.project.name} — {project.root}"
+        for mode, (cls, key, label) in CORE_SCREENS.items():
+            self.add_mode(mode, cls)
+            self.screen_keys[mode] = (key, label)
+        for mode, (module, cls_name, key, label) in PLUGIN_SCREENS.items():
+            factory = _plugin_factory(module, cls_name)
+            if factory is not None:
+                self.add_mode(mode, self._plugin(factory))
+                self.screen_keys[mode] = (key, label)
+        for mode, (key, label) in self.screen_keys.items():
+            self.bind(key, f"switch_mode('{mode}')", description=label)
+        self._version: int | None = None
+        self._refreshing = False
+
+    def _plugin(self, factory: type[Screen[Any]]) -> Callable[[], Screen[Any]]:
+        return lambda: factory(self.project)  # type: ignore[call-arg]
+
+    async def on_load(self) -> None:
+        if self.reader is None:
+            self.reader = await Store.open(self.project.db_path, readonly=True)
+
+    async def on_mount(self) -> None:
+        await self.switch_mode("dashboard")
+        self._follow_bus()
+        self.set_interval(1 / TICKS_PER_S, self._tick)
+        if self.poll:
+            self.set_interval(POLL_S, self._poll_version)
+
+    async def on_unmount(self) -> None:
+        await self.sampler.stop()
+        if self._own_reader and self.reader is not None:
+            await self.reader.close()
+
+    # -- live updates ----------------------------------------------------------------------------
+    @work(group="bus", exit_on_error=False)
+    async def _follow_bus(self) -> None:
+        async for event in self.project.bus.stream():
+            self.live.apply(event)
+
+    async def _poll_version(self) -> None:
+        version = await self.reader.data_version()
+        if version != self._version:
+            self._version = version
+            self.live.dirty = True
+
+    def _tick(self) -> None:
+        for message, severity in self.live.take_notices():
+            self.notify(message, severity=severity, timeout=8)  # type: ignore[arg-type]
+        if self.live.dirty and not self._refreshing:
+            self.live.dirty = False
+            self._refresh_screen()
+
+    @work(group="refresh", exit_on_error=False)
+    async def _refresh_screen(self) -> None:
+        self._refreshing = True
+        try:
+            screen = self.screen
+            if isinstance(screen, LiveScreen):
+                with self.batch_update():
+                    await screen.refresh_data()
+        finally:
+            self._refreshing = False
+
+    async def refresh_now(self) -> None:
+        """Refresh the current screen at once (tests; after a save)."""
+        if isinstance(self.screen, LiveScreen):
+            await self.screen.refresh_data()
+
+    # -- errors ----------------------------------------------------------------------------------
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.error is not None:
+            self.notify(one_line(worker.error), title="Error", severity="error", timeout=10)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
+
+    def command_entries(self) -> list[tuple[str, str, str, object]]:
+        """(label, help, action, target) for the palette: navigation, app and screen actions."""
+        out: list[tuple[str, str, str, object]] = [
+            (f"Go to {label}", f"key {key}", f"switch_mode('{mode}')", self)
+            for mode, (key, label) in self.screen_keys.items()
+        ]
+        out += [
+            ("Help: keys of this screen", "key ?", "help", self),
+            ("Toggle dark/light theme", "ctrl+t", "toggle_theme", self),
+            ("Quit", "key q", "quit", self),
+        ]
+        screen = self.screen
+        for label, help_text, action in getattr(screen, "COMMANDS_LIST", []):
+            out.append((label, help_text, action, screen))
+        return out

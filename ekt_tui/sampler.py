@@ -1,0 +1,84 @@
+"""Start / pause / resume / stop a sampling run inside the app's event loop.
+
+The engine (`core.sampling.sample`) runs as a plain async worker in the app's loop, so its
+events reach the dashboard through the project bus with no thread hop. `RunControl` is the
+engine's own pause/stop switch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from textual.worker import Worker
+
+if TYPE_CHECKING:
+    from ekt_tui.app import EktApp
+
+
+def sampling_api() -> Any | None:
+    """The `core.sampling` module, or None in a build without the teacher engine."""
+    try:
+        return importlib.import_module("core.sampling")
+    except ImportError:
+        return None
+
+
+class Sampler:
+    """One run at a time from this app; its state is what the dashboard's buttons show."""
+
+    def __init__(self, app: EktApp) -> None:
+        self.app = app
+        self.control: Any | None = None
+        self.worker: Worker[Any] | None = None
+        self.state = "idle"  # idle | running | paused | stopping
+        self.last_summary: Any | None = None
+
+    @property
+    def running(self) -> bool:
+        return self.worker is not None and not self.worker.is_finished
+
+    def start(self, **options: Any) -> Worker[Any] | None:
+        """Start sampling with the project's config (plus `options`); None if already running."""
+        if self.running:
+            self.app.notify("A sampling run is already in progress", severity="warning")
+            return None
+        api = sampling_api()
+        if api is None:
+            self.app.notify(
+                "Sampling is unavailable: this build has no core.sampling engine",
+                severity="error",
+            )
+            return None
+        self.control = api.RunControl()
+        opts = api.SampleOptions(**options)
+        self.state = "running"
+        self.worker = self.app.run_worker(
+            self._run(api, opts), group="sampling", exit_on_error=False, name="sampling"
+        )
+        return self.worker
+
+    async def _run(self, api: Any, options: Any) -> Any:
+        try:
+            self.last_summary = await api.sample(self.app.project, options, control=self.control)
+            return self.last_summary
+        finally:
+            self.state = "idle"
+            self.app.live.dirty = True
+
+    def pause(self) -> None:
+        if self.running and self.control is not None and self.state == "running":
+            self.control.pause()
+            self.state = "paused"
+
+    def resume(self) -> None:
+        if self.running and self.control is not None and self.state == "paused":
+            self.control.resume()
+            self.state = "running"
+
+    async def stop(self) -> None:
+        if self.running and self.control is not None:
+            self.state = "stopping"
+            self.control.stop()
+            if self.worker is not None:
+                await self.worker.wait()

@@ -1,0 +1,28 @@
+"""What every ekt screen shares: a live refresh hook and its palette entries."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.screen import Screen
+
+if TYPE_CHECKING:
+    from ekt_tui.app import EktApp
+
+
+class LiveScreen(Screen[None]):
+    """A screen the app refreshes (coalesced) when the store or the engine changed."""
+
+    HELP_TITLE: ClassVar[str] = ""
+    COMMANDS_LIST: ClassVar[list[tuple[str, str, str]]] = []
+    """(palette label, help, action name on this screen)."""
+
+    @property
+    def ekt(self) -> EktApp:
+        return self.app  # type: ignore[return-value]
+
+    async def refresh_data(self) -> None:
+        """Re-query what is on screen; called at most TICKS_PER_S times a second."""
+
+    async def on_screen_resume(self) -> None:
+        self.ekt.live.dirty = True

@@ -1,0 +1,151 @@
+"""Problem detail / candidate inspector: the problem, its candidates with verdicts, the selected
+candidate's code and verdict; edit (verified at once), diff against the parent, gold on/off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Footer, Header, Label, TextArea
+
+from ekt_tui.actions import toggle_gold
+from ekt_tui.reader import get_candidate, get_problem
+from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.candidate_editor import CandidateEditor
+from ekt_tui.widgets.candidate_list import CandidateList
+from ekt_tui.widgets.diff_view import DiffView
+from ekt_tui.widgets.problem_info import ProblemInfo
+from ekt_tui.widgets.verdict_view import VerdictView
+
+
+class ProblemDetailScreen(LiveScreen):
+    HELP_TITLE = "Problem detail / candidate inspector"
+    AUTO_FOCUS = "CandidateList"
+    BINDINGS = [
+        Binding("escape", "back", "Back"),
+        Binding("e", "edit", "Edit"),
+        Binding("g", "gold", "Gold on/off"),
+        Binding("d", "diff", "Diff vs parent"),
+    ]
+    COMMANDS_LIST = [
+        ("Candidate: edit in the code editor", "e", "edit"),
+        ("Candidate: mark or unmark as gold", "g", "gold"),
+        ("Candidate: diff against its parent", "d", "diff"),
+        ("Back to the problem list", "escape", "back"),
+    ]
+
+    def __init__(self, problem_id: str) -> None:
+        super().__init__()
+        self.problem_id = problem_id
+        self.problem: dict[str, Any] | None = None
+        self.candidate: dict[str, Any] | None = None
+        self.show_diff = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="detail"):
+            with Vertical(id="detail-left"):
+                with VerticalScroll(id="problem-info-box"):
+                    yield ProblemInfo(id="problem-info")
+                yield Label("candidates", id="cand-title")
+                yield CandidateList(self.ekt.reader, self.problem_id, id="candidates")
+            with Vertical(id="detail-right"):
+                yield Label("code", id="code-title")
+                yield TextArea(
+                    "", language="python", read_only=True, show_line_numbers=True, id="code"
+                )
+                with VerticalScroll(id="verdict-box"):
+                    yield VerdictView(id="verdict")
+                    yield DiffView(id="diff")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self.problem_id
+        self.query_one(CandidateList).focus()
+        self.query_one(DiffView).display = False
+
+    async def refresh_data(self) -> None:
+        reader = self.ekt.reader
+        if self.problem is None:
+            self.problem = await get_problem(reader, self.problem_id)
+            if self.problem is None:
+                self.notify(f"problem {self.problem_id}: no such problem", severity="error")
+                return
+            self.query_one(ProblemInfo).show(self.problem)
+        clist = self.query_one(CandidateList)
+        await clist.reload()
+        self.query_one("#cand-title", Label).update(
+            f"candidates ({clist.total})  ✔ pass ✘ fail ! error ◌ pending ✦ gold"
+        )
+        await self._show_current()
+
+    @on(CandidateList.CandidateHighlighted)
+    def _highlighted(self, event: CandidateList.CandidateHighlighted) -> None:
+        if self.candidate is None or self.candidate["id"] != event.candidate_id:
+            self._load_current()
+
+    @work(group="detail-candidate", exclusive=True, exit_on_error=False)
+    async def _load_current(self) -> None:
+        await self._show_current()
+
+    async def _show_current(self) -> None:
+        row = self.query_one(CandidateList).current
+        code = self.query_one("#code", TextArea)
+        if row is None:
+            self.candidate = None
+            code.load_text("")
+            self.query_one(VerdictView).show(None)
+            return
+        fresh = await get_candidate(self.ekt.reader, row.id)
+        changed = self.candidate is None or fresh is None or self.candidate["id"] != fresh["id"]
+        self.candidate = fresh
+        if fresh is None:
+            return
+        if changed:
+            code.load_text(fresh["code"])
+            self.query_one("#code-title", Label).update(
+                f"code — candidate #{fresh['id']} ({fresh['source']})"
+            )
+        self.query_one(VerdictView).show(fresh)
+        if self.show_diff:
+            await self._render_diff()
+
+    async def _render_diff(self) -> None:
+        view = self.query_one(DiffView)
+        c = self.candidate
+        if c is None or c.get("parent_id") is None:
+            view.update("This candidate has no parent (not an edit).")
+            return
+        parent = await get_candidate(self.ekt.reader, c["parent_id"])
+        if parent is None:
+            view.update(f"Parent #{c['parent_id']} is missing.")
+            return
+        view.show(parent["code"], c["code"], f"#{parent['id']}", f"#{c['id']}")
+
+    def action_back(self) -> None:
+        self.app.pop_screen()
+
+    async def action_diff(self) -> None:
+        self.show_diff = not self.show_diff
+        self.query_one(DiffView).display = self.show_diff
+        if self.show_diff:
+            await self._render_diff()
+
+    def action_edit(self) -> None:
+        if self.candidate is None or self.problem is None:
+            self.notify("No candidate to edit", severity="warning")
+            return
+        self.app.push_screen(CandidateEditor(self.candidate, self.problem))
+
+    @work(group="detail-gold", exit_on_error=False)
+    async def action_gold(self) -> None:
+        if self.candidate is None:
+            self.notify("No candidate selected", severity="warning")
+            return
+        now_gold = await toggle_gold(self.ekt.project, self.candidate)
+        state = "is" if now_gold else "is no longer"
+        self.notify(f"Candidate #{self.candidate['id']} {state} gold")
+        await self.refresh_data()

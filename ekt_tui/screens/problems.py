@@ -1,0 +1,102 @@
+"""Problems: every problem with live counts; filter, search, sort; Enter opens the inspector."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, Header, Input, Label
+
+from core import ProblemFilter, ProblemSort
+from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.problem_detail import ProblemDetailScreen
+from ekt_tui.widgets.problem_list import HEADER, STATES, ProblemList
+
+FILTERS = list(ProblemFilter)
+SORTS = list(ProblemSort)
+
+
+class ProblemsScreen(LiveScreen):
+    HELP_TITLE = "Problems"
+    AUTO_FOCUS = "ProblemList"
+    BINDINGS = [
+        Binding("f", "cycle_filter", "Filter"),
+        Binding("o", "cycle_sort", "Sort"),
+        Binding("slash", "search", "Search"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ]
+    COMMANDS_LIST = [
+        ("Problems: next filter", "all → solved → unsolved → pending → unsampled → errors (f)",
+         "cycle_filter"),
+        ("Problems: next sort order", "id → pass rate ↑ → pass rate ↓ (o)", "cycle_sort"),
+        ("Problems: search by id or text", "/", "search"),
+        *[(f"Problems: show {f.value}", "filter", f"set_filter('{f.value}')") for f in FILTERS],
+    ]  # fmt: skip
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Input(placeholder="search id or text (/)", id="problem-search")
+        yield Label("", id="problem-status")
+        yield Label(HEADER, id="problem-header")
+        yield ProblemList(self.ekt.reader, id="problem-list")
+        legend = "  ".join(f"[{c}]{g}[/] {name}" for name, (g, c) in STATES.items())
+        yield Label(legend, id="problem-legend")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ProblemList).focus()
+
+    @property
+    def plist(self) -> ProblemList:
+        return self.query_one(ProblemList)
+
+    async def refresh_data(self) -> None:
+        await self.plist.reload()
+        self._status()
+
+    def _status(self) -> None:
+        pl = self.plist
+        search = f"  search: {pl.search!r}" if pl.search else ""
+        self.query_one("#problem-status", Label).update(
+            f"[b]{pl.total:,}[/b] problems  filter: [b]{pl.flt.value}[/b]"
+            f"  sort: [b]{pl.sort.value}[/b]{search}"
+        )
+
+    async def _apply(self) -> None:
+        self.plist.cursor = 0
+        self.plist.scroll_to(0, 0, animate=False, immediate=True)
+        await self.refresh_data()
+
+    async def action_cycle_filter(self) -> None:
+        self.plist.flt = FILTERS[(FILTERS.index(self.plist.flt) + 1) % len(FILTERS)]
+        await self._apply()
+
+    async def action_set_filter(self, value: str) -> None:
+        self.plist.flt = ProblemFilter(value)
+        await self._apply()
+
+    async def action_cycle_sort(self) -> None:
+        self.plist.sort = SORTS[(SORTS.index(self.plist.sort) + 1) % len(SORTS)]
+        await self._apply()
+
+    def action_search(self) -> None:
+        self.query_one("#problem-search", Input).focus()
+
+    async def action_clear_search(self) -> None:
+        box = self.query_one("#problem-search", Input)
+        if box.value:
+            box.value = ""
+        self.plist.focus()
+
+    @on(Input.Changed, "#problem-search")
+    async def _search_changed(self, event: Input.Changed) -> None:
+        self.plist.search = event.value.strip()
+        await self._apply()
+
+    @on(Input.Submitted, "#problem-search")
+    def _search_done(self) -> None:
+        self.plist.focus()
+
+    @on(ProblemList.ProblemSelected)
+    def _open(self, event: ProblemList.ProblemSelected) -> None:
+        self.app.push_screen(ProblemDetailScreen(event.problem_id))

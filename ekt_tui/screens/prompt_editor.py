@@ -1,0 +1,170 @@
+"""Prompt editor: the few-shot template in a code editor, a live preview for a real problem with
+its token count, save as a new version with a note, each version's yield, try on 5 problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Label, Select, Static, TextArea
+
+from core import EktError, count_tokens, current_prompt, render, save_prompt
+from ekt_tui.reader import first_problem_of_kind, get_problem, prompt_names, prompt_yields
+from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.note_prompt import NotePrompt
+
+KINDS = {"gsm8k": ("answer",), "mbpp": ("asserts",), "humaneval": ("check",)}
+ALL_KINDS = ("answer", "asserts", "check")
+
+
+def _pct(x: float | None) -> str:
+    return "—" if x is None else f"{x:.0%}"
+
+
+class PromptEditorScreen(LiveScreen):
+    HELP_TITLE = "Prompt editor"
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save version"),
+        Binding("ctrl+r", "try_five", "Try on 5"),
+        Binding("ctrl+o", "load_selected", "Load version"),
+    ]
+    COMMANDS_LIST = [
+        ("Prompt: save as a new version", "ctrl+s", "save"),
+        ("Prompt: try on 5 problems with the current teacher", "ctrl+r", "try_five"),
+        ("Prompt: load the highlighted version into the editor", "ctrl+o", "load_selected"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.prompt_name = ""
+        self.base_id: int | None = None
+        self.problem: dict[str, Any] | None = None
+        self.version_ids: list[int] = []
+        self.templates: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="prompt-main"):
+            with Vertical(id="prompt-left"):
+                yield Select([], prompt="prompt", id="prompt-name", allow_blank=True)
+                yield Label("versions (yield of the runs that used them)", id="versions-title")
+                yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+            with Vertical(id="prompt-right"):
+                yield Label("", id="prompt-title")
+                yield TextArea.code_editor("", language="python", id="template")
+                yield Label("", id="preview-title")
+                with VerticalScroll(id="preview-box"):
+                    yield Static("", id="preview")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        table = self.query_one("#versions", DataTable)
+        table.add_columns("version", "note", "runs", "cands", "pass", "gold")
+        names = await prompt_names(self.ekt.reader)
+        select = self.query_one("#prompt-name", Select)
+        select.set_options([(n, n) for n in names])
+        await self.load_prompt(names[0])
+        select.value = names[0]
+
+    async def load_prompt(self, name: str) -> None:
+        # current_prompt seeds v1 on first use: that is a write, so it goes through the writer.
+        version = await current_prompt(self.ekt.project.store, name)
+        self.prompt_name = name
+        self.base_id = version.id
+        self.problem = await self._preview_problem(name)
+        editor = self.query_one("#template", TextArea)
+        editor.load_text(version.template)
+        self.query_one("#prompt-title", Label).update(f"template {version.label} (editing)")
+        await self.refresh_data()
+
+    async def _preview_problem(self, name: str) -> dict[str, Any] | None:
+        chosen = getattr(self.ekt, "selected_problem_id", None)
+        kinds = KINDS.get(name, ALL_KINDS)
+        if chosen:
+            p = await get_problem(self.ekt.reader, chosen)
+            if p is not None and p["kind"] in kinds:
+                return p
+        return await first_problem_of_kind(self.ekt.reader, kinds)
+
+    @on(Select.Changed, "#prompt-name")
+    async def _name_changed(self, event: Select.Changed) -> None:
+        if isinstance(event.value, str) and event.value != self.prompt_name:
+            await self.load_prompt(event.value)
+
+    async def refresh_data(self) -> None:
+        if not self.prompt_name:
+            return
+        yields = await prompt_yields(self.ekt.reader, self.prompt_name)
+        table = self.query_one("#versions", DataTable)
+        cursor = table.cursor_row
+        table.clear()
+        self.version_ids = []
+        for y in yields:
+            v = y.version
+            self.version_ids.append(v.id)
+            self.templates[v.id] = v.template
+            table.add_row(
+                f"v{v.version}", v.note[:28], str(y.runs), str(y.candidates),
+                _pct(y.pass_rate), _pct(y.gold_coverage), key=str(v.id),
+            )  # fmt: skip
+        if yields:
+            table.move_cursor(row=min(cursor, len(yields) - 1))
+        self.update_preview()
+
+    @on(TextArea.Changed, "#template")
+    def _template_changed(self) -> None:
+        self.update_preview()
+
+    def update_preview(self) -> None:
+        text = self.query_one("#template", TextArea).text
+        title = self.query_one("#preview-title", Label)
+        preview = self.query_one("#preview", Static)
+        if self.problem is None:
+            title.update("preview: no problem of this prompt's kind in the project")
+            preview.update("")
+            return
+        try:
+            rendered = render(text, self.problem)
+        except EktError as exc:
+            title.update(f"[red]preview: {exc}[/red]")
+            return
+        tokens = count_tokens(rendered.text, self.ekt.project.config.teacher.model)
+        title.update(
+            f"preview for {self.problem['id']} — {tokens} tokens, stops {list(rendered.stop)!r}"
+        )
+        preview.update(rendered.text[-6000:])
+
+    def action_save(self) -> None:
+        self.app.push_screen(NotePrompt(f"Save {self.prompt_name} as a new version"), self._save)
+
+    def _save(self, note: str | None) -> None:
+        if note is not None:
+            self._do_save(note)
+
+    @work(group="prompt-save", exclusive=True, exit_on_error=False)
+    async def _do_save(self, note: str) -> None:
+        text = self.query_one("#template", TextArea).text
+        saved = await save_prompt(
+            self.ekt.project.store, self.prompt_name, text, note, self.base_id
+        )
+        self.base_id = saved.id
+        self.query_one("#prompt-title", Label).update(f"template {saved.label} (editing)")
+        self.notify(f"Saved {saved.label}")
+        await self.refresh_data()
+
+    def action_load_selected(self) -> None:
+        table = self.query_one("#versions", DataTable)
+        if not self.version_ids:
+            return
+        vid = self.version_ids[table.cursor_row]
+        self.base_id = vid
+        self.query_one("#template", TextArea).load_text(self.templates[vid])
+        self.query_one("#prompt-title", Label).update(
+            f"template {self.prompt_name} {table.get_row_at(table.cursor_row)[0]} (editing)"
+        )
+
+    def action_try_five(self) -> None:
+        self.ekt.try_prompt(self.prompt_name, self.query_one("#template", TextArea).text)

@@ -1,0 +1,61 @@
+"""The candidates of one problem with their verdicts, windowed like the problem list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.message import Message
+from textual.strip import Strip
+
+from core import Store
+from ekt_tui.reader import CandidateRow, count_candidates, list_candidates
+from ekt_tui.widgets.run_panel import VERDICT_COLOURS
+from ekt_tui.widgets.windowed_list import WindowedList
+
+
+def verdict_glyph(status: str | None) -> tuple[str, str]:
+    if status is None:
+        return "◌", "yellow"
+    if status == "pass":
+        return "✔", "green"
+    if status == "fail":
+        return "✘", "red"
+    return "!", VERDICT_COLOURS.get(status, "magenta")
+
+
+class CandidateList(WindowedList[CandidateRow]):
+    @dataclass
+    class CandidateHighlighted(Message):
+        candidate_id: int
+
+    def __init__(self, store: Store, problem_id: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.store = store
+        self.problem_id = problem_id
+
+    async def fetch(self, offset: int, limit: int) -> list[CandidateRow]:
+        return await list_candidates(self.store, self.problem_id, offset=offset, limit=limit)
+
+    async def count(self) -> int:
+        return await count_candidates(self.store, self.problem_id)
+
+    def render_row(self, row: CandidateRow, width: int, selected: bool) -> Strip:
+        glyph, colour = verdict_glyph(row.status)
+        base = Style(reverse=True) if selected else Style()
+        gold = "✦" if row.gold else " "
+        origin = row.source if row.parent_id is None else f"{row.source}←#{row.parent_id}"
+        index = f"[{row.sample_index}]" if row.sample_index is not None else ""
+        head = f"#{row.id:<6}{origin + index:<16}{row.status or 'pending':<9}"
+        rest = max(width - 4 - len(head), 0)
+        segments = [
+            Segment(f"{glyph}", base + Style(color=colour, bold=True)),
+            Segment(f"{gold} ", base + Style(color="yellow", bold=True)),
+            Segment(head, base),
+            Segment(row.detail[:rest].ljust(rest), base + Style(dim=not selected)),
+        ]
+        return Strip(segments, width).crop(0, width)
+
+    def row_highlighted(self, row: CandidateRow) -> None:
+        self.post_message(self.CandidateHighlighted(row.id))

@@ -1,0 +1,74 @@
+"""The numbers of one sampling run: progress, verdicts, gold coverage, tokens, cost, ETA."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from ekt_tui.reader import RunStats
+
+VERDICT_COLOURS = {
+    "pass": "green",
+    "fail": "red",
+    "error": "magenta",
+    "timeout": "yellow",
+    "memory": "yellow",
+    "syntax": "magenta",
+    "crashed": "magenta",
+    "output-limit": "yellow",
+}
+
+
+def duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    s = round(seconds)
+    if s >= 3600:
+        return f"{s // 3600}h{s % 3600 // 60:02d}m"
+    if s >= 60:
+        return f"{s // 60}m{s % 60:02d}s"
+    return f"{s}s"
+
+
+class RunPanel(Static):
+    """Renders a `RunStats`; `show(None)` explains there is no run yet."""
+
+    def show(self, stats: RunStats | None, now: float, sampler_state: str) -> None:
+        if stats is None:
+            self.update(
+                Text.from_markup(
+                    "[b]No sampling run yet.[/b]\n\nPress [b]s[/b] to start one with the teacher"
+                    " in ekt.toml, or [b]c[/b] to edit [teacher]/[sampling] first."
+                )
+            )
+            return
+        t = Table.grid(padding=(0, 2))
+        t.add_column(style="bold", no_wrap=True)
+        t.add_column(no_wrap=True)
+        state = stats.status + (f" (this app: {sampler_state})" if sampler_state != "idle" else "")
+        t.add_row("run", f"#{stats.id} {stats.name} — {state}")
+        t.add_row("teacher", stats.teacher)
+        t.add_row("prompt", stats.prompt)
+        pct = stats.problems_sampled / stats.problems_total if stats.problems_total else 0.0
+        t.add_row(
+            "problems", f"{stats.problems_sampled:,} / {stats.problems_total:,} sampled ({pct:.0%})"
+        )
+        t.add_row("candidates", f"{stats.candidates:,}  ({stats.pending:,} pending verification)")
+        verdicts = Text()
+        for status, k in sorted(stats.verdicts.items(), key=lambda kv: -kv[1]):
+            verdicts.append(f"{status} ", style=VERDICT_COLOURS.get(status, ""))
+            verdicts.append(f"{k:,}  ")
+        verdicts.append(f"pending {stats.pending:,}", style="dim")
+        t.add_row("verdicts", verdicts)
+        t.add_row(
+            "gold",
+            f"{stats.gold_problems:,} problems ({stats.gold_coverage:.1%} coverage)",
+        )
+        t.add_row("requests", f"{stats.requests_done:,} done / {stats.requests:,}")
+        t.add_row("tokens", f"in {stats.tokens_in:,}  out {stats.tokens_out:,}")
+        budget = f" of ${stats.budget_usd:,.2f} budget" if stats.budget_usd is not None else ""
+        t.add_row("cost", f"${stats.cost_usd:,.4f}{budget}")
+        running = stats.status in ("running", "paused")
+        t.add_row("ETA", duration(stats.eta_s(now)) if running else "—")
+        self.update(t)

@@ -1,0 +1,41 @@
+"""Tokens arriving from the teacher, one block per request in flight (tails only)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.widgets import Static
+
+from ekt_tui.live import StreamState
+
+STATE_STYLE = {"streaming": "cyan", "done": "green", "failed": "red", "retrying": "yellow"}
+
+
+class TeacherStream(Static):
+    """Shows the newest requests first; each choice as its last line of text."""
+
+    def show(self, streams: Iterable[StreamState], width: int, max_lines: int) -> None:
+        text = Text()
+        lines = 0
+        items = list(streams)[::-1]
+        if not items:
+            self.update(Text("No requests in flight.", style="dim"))
+            return
+        for s in items:
+            if lines >= max_lines:
+                break
+            text.append(f"#{s.request_id} ", style="bold")
+            text.append(f"{s.problem_id} ", style="bold")
+            text.append(s.state, style=STATE_STYLE.get(s.state, ""))
+            text.append(f"  {s.tokens} chunks  {s.note}\n", style="dim")
+            lines += 1
+            for choice in sorted(s.choices)[:4]:
+                if lines >= max_lines:
+                    break
+                tail = " ".join(s.choices[choice].split())[-max(width - 8, 10) :]
+                text.append(f"  [{choice}] ", style="dim")
+                text.append(tail + "\n")
+                lines += 1
+        text.rstrip()
+        self.update(text)

@@ -1,0 +1,57 @@
+"""A verdict in full: status, returned vs expected, the failing assert, the trace, timing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Group
+from rich.syntax import Syntax
+from rich.text import Text
+from textual.widgets import Static
+
+from ekt_tui.widgets.candidate_list import verdict_glyph
+
+MAX_TRACE = 4000
+
+
+def verdict_renderable(c: dict[str, Any]) -> Group:
+    """`c` is a candidate row with `v_`-prefixed verdict columns (ekt_tui.reader.get_candidate)."""
+    status = c.get("v_status")
+    glyph, colour = verdict_glyph(status)
+    head = Text()
+    head.append(f"{glyph} {status or 'pending'}", style=f"bold {colour}")
+    if c.get("gold_override") is not None:
+        head.append(f"  gold override: {'on' if c['gold_override'] else 'off'}", style="yellow")
+    if status is None:
+        head.append("  not verified yet", style="dim")
+        return Group(head)
+    if c.get("v_duration_s") is not None:
+        head.append(f"  {c['v_duration_s'] * 1000:.0f} ms", style="dim")
+    if c.get("v_total"):
+        head.append(f"  {c.get('v_passed') or 0}/{c['v_total']} checks passed")
+    parts: list[Any] = [head]
+    if c.get("v_detail"):
+        parts.append(Text(c["v_detail"]))
+    if c.get("v_returned") is not None or c.get("v_expected") is not None:
+        t = Text()
+        t.append("returned ", style="bold")
+        t.append(str(c.get("v_returned")), style="red" if status != "pass" else "green")
+        t.append("   expected ", style="bold")
+        t.append(str(c.get("v_expected")))
+        parts.append(t)
+    if c.get("v_error_type"):
+        parts.append(Text(f"{c['v_error_type']}: {c.get('v_error_message') or ''}", style="red"))
+    if c.get("v_trace"):
+        parts.append(Syntax(c["v_trace"][-MAX_TRACE:], "pytb", word_wrap=True))
+    if c.get("v_output"):
+        parts.append(Text("output:", style="bold"))
+        parts.append(Text(c["v_output"][-MAX_TRACE:], style="dim"))
+    return Group(*parts)
+
+
+class VerdictView(Static):
+    def show(self, candidate: dict[str, Any] | None) -> None:
+        if candidate is None:
+            self.update(Text("No candidate selected.", style="dim"))
+        else:
+            self.update(verdict_renderable(candidate))
