@@ -119,6 +119,9 @@ def _kind(value: Any) -> str:
 
 
 def read_local(path: Path, limit: int | None = None) -> Iterator[RawRow]:
+    if path.is_dir():  # a folder of data files, or a dataset repository cloned locally
+        yield from read_hub(str(path), None, None, limit)
+        return
     if not path.is_file():
         raise DatasetError(f"{path}: no such file")
     suffix = path.suffix.lower()
@@ -160,6 +163,8 @@ def read_hub(
         raise DatasetError(f"{name}: the `datasets` package is needed for hub sources") from None
     label = label or name
     kwargs: dict[str, Any] = {"data_files": data_files} if data_files else {}
+    if data_files or Path(name).is_dir():
+        datasets.disable_progress_bars()  # local data: no download to watch
     try:
         loaded = datasets.load_dataset(name, subset, split=split or None, **kwargs)
     except Exception as exc:  # datasets raises many types; all mean "cannot load"
