@@ -281,3 +281,15 @@ async def test_hub_source_through_datasets_offline(store: Store, tmp_path: Path)
     report = await import_dataset(store, str(path), ImportOptions(format="gsm8k", dataset="pq"))
     assert report.inserted == 2
     assert [r["id"] for r in await _rows(store)] == ["pq/train/0", "pq/train/1"]
+
+
+async def test_local_folder_imports_every_split(store: Store, tmp_path: Path) -> None:
+    pytest.importorskip("datasets")
+    folder = tmp_path / "ds"
+    folder.mkdir()
+    shutil.copy(SAMPLES / "math-train.jsonl", folder / "train.jsonl")
+    shutil.copy(SAMPLES / "math-test.jsonl", folder / "test.jsonl")
+    report = await import_dataset(store, str(folder), ImportOptions(format="gsm8k"))
+    assert report.splits == {"train": 24, "test": 9}
+    rows = await _rows(store, "SELECT id FROM problems WHERE id = 'gsm8k/test/8'")
+    assert len(rows) == 1
