@@ -16,6 +16,7 @@ from core.prompts import (
     BUILTIN,
     PromptVersion,
     find_leaks_in_store,
+    kind_for_prompt_name,
     list_prompts,
     parse_template,
     prompt_name_for_kind,
@@ -93,7 +94,8 @@ def set_cmd(file: Path, note: str, name: str | None) -> None:
         if parent is not None and parent.template == template:
             return parent, parent, []
         saved = await save_prompt(store, chosen, template, note, parent.id if parent else None)
-        return None, saved, await find_leaks_in_store(store, template, saved.label)
+        kind = kind_for_prompt_name(chosen)
+        return None, saved, await find_leaks_in_store(store, template, saved.label, kind)
 
     unchanged, saved, leaks = run(go)
     if unchanged is not None:

@@ -10,6 +10,7 @@ from core.prompts.leakage import (
 from core.prompts.template import (
     FIELDS,
     RenderedPrompt,
+    kind_for_prompt_name,
     parse_template,
     prompt_name_for_kind,
     render,
@@ -41,6 +42,7 @@ __all__ = [
     "find_leaks_for_kinds",
     "find_leaks_in_store",
     "get_prompt",
+    "kind_for_prompt_name",
     "list_prompts",
     "parse_template",
     "prompt_name_for_kind",

@@ -78,11 +78,14 @@ def find_leaks(template: str, problems: Iterable[tuple[str, str]]) -> list[Leak]
     return leaks
 
 
-async def find_leaks_in_store(store: Store, template: str, label: str = "prompt") -> list[str]:
-    """Warnings (one line each) for a template against every problem in the store."""
+async def find_leaks_in_store(
+    store: Store, template: str, label: str = "prompt", kind: str | None = None
+) -> list[str]:
+    """Warnings (one line each) for a template against the store's problems (of one kind)."""
     if not exemplar_questions(template):
         return []
-    rows = await store.fetchall("SELECT id, question FROM problems ORDER BY seq")
+    where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    rows = await store.fetchall(f"SELECT id, question FROM problems {where} ORDER BY seq", params)
     return [leak.message(label) for leak in find_leaks(template, ((r[0], r[1]) for r in rows))]
 
 

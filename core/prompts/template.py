@@ -40,6 +40,11 @@ def prompt_name_for_kind(kind: str) -> str:
         raise PromptError(f"no default prompt for problem kind {kind!r}") from None
 
 
+def kind_for_prompt_name(name: str) -> str | None:
+    """The problem kind a built-in prompt is for; None for a custom name (any kind)."""
+    return next((k for k, n in _KIND_PROMPTS.items() if n == name), None)
+
+
 @dataclass(frozen=True, slots=True)
 class RenderedPrompt:
     """The exact text sent; candidate code = code_prefix + completion cut at the first stop."""
