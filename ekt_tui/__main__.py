@@ -31,14 +31,17 @@ def main(argv: list[str] | None = None) -> None:
 
     try:
         root = resolve_root(args[0] if args else None)
-        project = asyncio.run(Project.open(root))
+        asyncio.run(_check(root))
     except EktError as exc:
         print(f"ekt-tui: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
-    try:
-        EktApp(project).run()
-    finally:
-        asyncio.run(project.close())
+    EktApp(root).run()
+
+
+async def _check(root: Path) -> None:
+    """Open and close once, so a bad config or store is one line on stderr, not a screen."""
+    project = await Project.open(root)
+    await project.close()
 
 
 if __name__ == "__main__":

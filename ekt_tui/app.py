@@ -7,9 +7,11 @@ one notification (`on_worker_state_changed`); nothing ever shows a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from textual import work
@@ -68,13 +70,16 @@ class EktApp(App[None]):
 
     def __init__(
         self,
-        project: Project,
+        project: Project | Path,
         *,
         reader: Store | None = None,
         clock: Callable[[], float] | None = None,
         poll: bool = True,
     ) -> None:
-        self.project = project
+        """`project` may be a folder: it is then opened (and closed) by the app itself, in the
+        app's own event loop (what snapshot tests need)."""
+        self._root = project if isinstance(project, Path) else None
+        self.project: Project = None if isinstance(project, Path) else project  # type: ignore[assignment]
         self.reader: Store = reader  # type: ignore[assignment]  # opened in on_load if None
         self._own_reader = reader is None
         self.clock = clock or time.time
@@ -82,8 +87,8 @@ class EktApp(App[None]):
         self.live = LiveFeed()
         self.sampler = Sampler(self)
         self.screen_keys: dict[str, tuple[str, str]] = {}
+        self.selected_problem_id: str | None = None
         super().__init__()
-        self.sub_title = f"{project.config.project.name} — {project.root}"
         for mode, (cls, key, label) in CORE_SCREENS.items():
             self.add_mode(mode, cls)
             self.screen_keys[mode] = (key, label)
@@ -101,6 +106,9 @@ class EktApp(App[None]):
         return lambda: factory(self.project)  # type: ignore[call-arg]
 
     async def on_load(self) -> None:
+        if self.project is None:
+            self.project = await Project.open(self._root)  # type: ignore[arg-type]
+        self.sub_title = f"{self.project.config.project.name} — {self.project.root}"
         if self.reader is None:
             self.reader = await Store.open(self.project.db_path, readonly=True)
 
@@ -112,9 +120,12 @@ class EktApp(App[None]):
             self.set_interval(POLL_S, self._poll_version)
 
     async def on_unmount(self) -> None:
-        await self.sampler.stop()
+        with contextlib.suppress(Exception):
+            await self.sampler.stop()
         if self._own_reader and self.reader is not None:
             await self.reader.close()
+        if self._root is not None and self.project is not None:
+            await self.project.close()
 
     # -- live updates ----------------------------------------------------------------------------
     @work(group="bus", exit_on_error=False)

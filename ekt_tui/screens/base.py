@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from textual.screen import Screen
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from ekt_tui.app import EktApp
@@ -26,3 +27,7 @@ class LiveScreen(Screen[None]):
 
     async def on_screen_resume(self) -> None:
         self.ekt.live.dirty = True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: hand screen workers' errors to the app's handler."""
+        self.ekt.on_worker_state_changed(event)

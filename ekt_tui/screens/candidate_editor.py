@@ -23,7 +23,7 @@ class CandidateEditor(LiveScreen):
     AUTO_FOCUS = "#editor-code"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save & verify"),
-        Binding("ctrl+d", "diff", "Diff vs parent"),
+        Binding("ctrl+d", "diff", "Diff vs parent", priority=True),
         Binding("escape", "back", "Back", priority=True),
     ]
     COMMANDS_LIST = [

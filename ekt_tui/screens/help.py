@@ -13,7 +13,7 @@ from textual.widgets import Static
 def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
     out = []
     for b in bindings:
-        if isinstance(b, Binding) and b.description:
+        if isinstance(b, Binding) and b.description and b.key != "ctrl+p":
             out.append((b.key.replace("_", " "), b.description))
     return out
 

@@ -97,6 +97,10 @@ class ProblemsScreen(LiveScreen):
     def _search_done(self) -> None:
         self.plist.focus()
 
+    @on(ProblemList.ProblemHighlighted)
+    def _highlighted(self, event: ProblemList.ProblemHighlighted) -> None:
+        self.ekt.selected_problem_id = event.problem_id
+
     @on(ProblemList.ProblemSelected)
     def _open(self, event: ProblemList.ProblemSelected) -> None:
         self.app.push_screen(ProblemDetailScreen(event.problem_id))

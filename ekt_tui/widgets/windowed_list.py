@@ -18,6 +18,7 @@ from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.worker import Worker
 
 T = TypeVar("T")
 
@@ -128,6 +129,12 @@ class WindowedList(ScrollView, Generic[T], can_focus=True):
             self._wanted.add(block)
             if len(self._wanted) == 1:
                 self._fetch_missing()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """Worker messages do not bubble: let the app turn a fetch error into a notification."""
+        handler = getattr(self.app, "on_worker_state_changed", None)
+        if handler is not None:
+            handler(event)
 
     # -- rendering -------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
