@@ -102,6 +102,19 @@ class StudentSection(_Section):
     report_to: Literal["none", "tensorboard", "wandb"] = Field("none", description="Logger.")
     dev: int = Field(0, ge=0, description="Held-out dev problems for checkpoint selection.")
     eval_every: int = Field(0, ge=0, description="Dev pass@1 every N steps (0: never).")
+    save_every: int = Field(
+        0, ge=0, description="Checkpoint every N steps (0: at each dev eval and at the end)."
+    )
+    gold_policy: Literal["", "first", "all-distinct", "max-per-problem"] = Field(
+        "", description="Gold policy for the SFT set (empty: [verifier] gold_policy)."
+    )
+    max_per_problem: int = Field(
+        0, ge=0, description="K for max-per-problem (0: [verifier] max_per_problem)."
+    )
+    launcher: Literal["python", "accelerate", "torchrun"] = Field(
+        "python", description="How the trainer starts: plain python, accelerate launch, torchrun."
+    )
+    num_processes: int = Field(1, ge=1, description="Processes (GPUs) for accelerate/torchrun.")
 
 
 class EvalSection(_Section):

@@ -1,0 +1,38 @@
+"""Student training: the SFT set from gold, and the trainer subprocess that learns it.
+
+Importing this package never imports torch: `launch` writes the set and the spec, then starts
+`python -m core.train` (core/train/worker.py, where torch lives) as a detached process.
+"""
+
+from core.train.options import TrainOptions, resolve_options, trainer_command
+from core.train.runs import (
+    cancel,
+    find_run,
+    launch,
+    list_runs,
+    reconcile,
+    resume,
+    run_checkpoints,
+    run_events,
+)
+from core.train.sft import SftExample, SftPreview, SftSet, build_sft, preview_sft, write_sft
+
+__all__ = [
+    "SftExample",
+    "SftPreview",
+    "SftSet",
+    "TrainOptions",
+    "build_sft",
+    "cancel",
+    "find_run",
+    "launch",
+    "list_runs",
+    "preview_sft",
+    "reconcile",
+    "resolve_options",
+    "resume",
+    "run_checkpoints",
+    "run_events",
+    "trainer_command",
+    "write_sft",
+]
