@@ -272,3 +272,32 @@ async def rates(
         if 0 <= sec - since < window:
             ver[sec - since] = k
     return req, ver
+
+
+async def pick_problems(
+    store: Store, kinds: tuple[str, ...], first: str | None = None, k: int = 5
+) -> list[str]:
+    """`k` problems to try a prompt on: `first` (the one in the preview), then unsolved ones
+    of the prompt's kinds in import order (solved ones only when too few are unsolved)."""
+    marks = ",".join("?" * len(kinds))
+    rows = await store.fetchall(
+        f"SELECT p.id FROM problems p LEFT JOIN problem_stats s ON s.problem_id = p.id"
+        f" WHERE p.kind IN ({marks}) ORDER BY p.id = ? DESC, coalesce(s.gold, 0) > 0, p.seq"
+        " LIMIT ?",
+        [*kinds, first or "", k],
+    )
+    return [r[0] for r in rows]
+
+
+async def run_results(store: Store, run_name: str) -> list[tuple[str, list[str | None]]]:
+    """Per problem of the run named `run_name`: its candidates' verdict statuses (None =
+    pending), in problem then sample order."""
+    out: dict[str, list[str | None]] = {}
+    for pid, status in await store.fetchall(
+        "SELECT c.problem_id, v.status FROM runs r JOIN candidates c ON c.run_id = r.id"
+        " LEFT JOIN verdicts v ON v.candidate_id = c.id WHERE r.name = ?"
+        " ORDER BY c.problem_id, c.sample_index, c.id",
+        [run_name],
+    ):
+        out.setdefault(pid, []).append(status)
+    return list(out.items())

@@ -33,6 +33,7 @@ class Sampler:
         self.worker: Worker[Any] | None = None
         self.state = "idle"  # idle | running | paused | stopping
         self.last_summary: Any | None = None
+        self.run_name: str | None = None  # the `run` option of the current/last start
 
     @property
     def running(self) -> bool:
@@ -50,8 +51,13 @@ class Sampler:
                 severity="error",
             )
             return None
+        try:
+            opts = api.SampleOptions(**options)
+        except (TypeError, ValueError) as exc:  # an option this engine does not know
+            self.app.notify(f"Cannot start sampling: {exc}", severity="error")
+            return None
         self.control = api.RunControl()
-        opts = api.SampleOptions(**options)
+        self.run_name = options.get("run")
         self.state = "running"
         self.worker = self.app.run_worker(
             self._run(api, opts), group="sampling", exit_on_error=False, name="sampling"

@@ -8,13 +8,14 @@ from typing import Any
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Header, Label, TextArea
 
 from ekt_tui.actions import save_edit
 from ekt_tui.reader import get_candidate
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.widgets.diff_view import DiffView
+from ekt_tui.widgets.problem_info import ProblemInfo
 from ekt_tui.widgets.verdict_view import VerdictView
 
 
@@ -45,9 +46,12 @@ class CandidateEditor(LiveScreen):
                 " — ctrl+s saves a new edit and verifies it",
                 id="editor-title",
             )
-            yield TextArea.code_editor(
-                self.parent_candidate["code"], language="python", id="editor-code"
-            )
+            with Horizontal(id="editor-main"):
+                yield TextArea.code_editor(
+                    self.parent_candidate["code"], language="python", id="editor-code"
+                )
+                with VerticalScroll(id="editor-problem"):
+                    yield ProblemInfo(id="editor-problem-info")
             with VerticalScroll(id="editor-result"):
                 yield VerdictView("Not saved yet.", id="editor-verdict")
                 yield DiffView(id="editor-diff")
@@ -55,6 +59,7 @@ class CandidateEditor(LiveScreen):
 
     def on_mount(self) -> None:
         self.query_one("#editor-code", TextArea).focus()
+        self.query_one(ProblemInfo).show(self.problem)
         self.query_one(DiffView).display = False
 
     @property

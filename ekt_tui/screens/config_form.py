@@ -59,7 +59,10 @@ class ConfigForm(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         cfg = self.project.config
         with VerticalScroll(id="config-form"):
-            yield Label(f"[b]{self.project.root / 'ekt.toml'}[/b]  (ctrl+s save, esc cancel)")
+            yield Label(
+                "[b]ekt.toml[/b] of this project: the teacher and how to sample"
+                " (ctrl+s save, esc cancel)"
+            )
             for section in SECTIONS:
                 model = getattr(cfg, section)
                 yield Label(f"[b][{section}][/b]", classes="section")

@@ -45,9 +45,9 @@ class DashboardScreen(LiveScreen):
             yield RunPanel(id="run-panel")
             with Vertical(id="rates"):
                 yield Label("requests/s (last 60 s)", id="req-label")
-                yield Sparkline([0], id="req-spark")
+                yield Sparkline([0] * 60, id="req-spark")
                 yield Label("verifications/s (last 60 s)", id="ver-label")
-                yield Sparkline([0], id="ver-spark")
+                yield Sparkline([0] * 60, id="ver-spark")
         yield Label("Teacher stream", id="stream-title")
         yield TeacherStream(id="stream")
         yield Footer()

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from rich.table import Table
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Static
 
 
-def _rows(bindings: list[Binding]) -> list[tuple[str, str]]:
-    out = []
+def _rows(app: App[object], bindings: list[Binding]) -> list[tuple[str, str]]:
+    """(keys, description), keys that do the same thing on one row."""
+    keys: dict[str, list[str]] = {}
     for b in bindings:
         if isinstance(b, Binding) and b.description and b.key != "ctrl+p":
-            out.append((b.key.replace("_", " "), b.description))
-    return out
+            shown = app.get_key_display(b)
+            if shown not in keys.setdefault(b.description, []):
+                keys[b.description].append(shown)
+    return [(", ".join(k), desc) for desc, k in keys.items()]
 
 
 class HelpScreen(ModalScreen[None]):
@@ -30,17 +33,19 @@ class HelpScreen(ModalScreen[None]):
         table = Table(title=f"Keys — {title}", expand=True, show_header=False)
         table.add_column(style="bold cyan", no_wrap=True)
         table.add_column()
-        for key, desc in _rows(list(getattr(self.under, "BINDINGS", []))):
+        for key, desc in _rows(self.app, list(getattr(self.under, "BINDINGS", []))):
             table.add_row(key, desc)
         table.add_section()
         for key, desc in _rows(
+            self.app,
             list(
                 self.app._bindings.key_to_bindings
                 and [b for bs in self.app._bindings.key_to_bindings.values() for b in bs]
-            )
+            ),
         ):
             table.add_row(key, desc)
-        table.add_row("ctrl+p", "command palette (every action by name)")
+        table.add_row("^p", "command palette (every action by name)")
+        table.add_row("↑ ↓ pgup pgdn home end", "move in a list; enter opens the row")
         table.add_row("mouse", "click a row to select it, double-click to open; wheel scrolls")
         with VerticalScroll(id="help-box"):
             yield Static(table)

@@ -13,14 +13,17 @@ from textual.widgets import Input, Label
 class NotePrompt(ModalScreen[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, value: str = "") -> None:
         super().__init__()
         self.title_text = title
+        self.value = value
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-box"):
             yield Label(self.title_text)
-            yield Input(placeholder="what changed (Enter saves, Esc cancels)", id="note-input")
+            yield Input(
+                self.value, placeholder="what changed (Enter saves, Esc cancels)", id="note-input"
+            )
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -3,8 +3,10 @@ its token count, save as a new version with a note, each version's yield, try on
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,12 +14,21 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Footer, Header, Label, Select, Static, TextArea
 
 from core import EktError, count_tokens, current_prompt, render, save_prompt
-from ekt_tui.reader import first_problem_of_kind, get_problem, prompt_names, prompt_yields
+from ekt_tui.reader import (
+    first_problem_of_kind,
+    get_problem,
+    pick_problems,
+    prompt_names,
+    prompt_yields,
+    run_results,
+)
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.note_prompt import NotePrompt
+from ekt_tui.widgets.candidate_list import verdict_glyph
 
 KINDS = {"gsm8k": ("answer",), "mbpp": ("asserts",), "humaneval": ("check",)}
 ALL_KINDS = ("answer", "asserts", "check")
+TRY_N = 5
 
 
 def _pct(x: float | None) -> str:
@@ -44,6 +55,9 @@ class PromptEditorScreen(LiveScreen):
         self.problem: dict[str, Any] | None = None
         self.version_ids: list[int] = []
         self.templates: dict[int, str] = {}
+        self.numbers: dict[int, int] = {}  # version id -> version number
+        self.try_run: str | None = None
+        self.try_problems: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -52,6 +66,8 @@ class PromptEditorScreen(LiveScreen):
                 yield Select([], prompt="prompt", id="prompt-name", allow_blank=True)
                 yield Label("versions (yield of the runs that used them)", id="versions-title")
                 yield DataTable(id="versions", cursor_type="row", zebra_stripes=True)
+                yield Label(f"try on {TRY_N} problems (ctrl+r)", id="try-title")
+                yield Static("", id="try-results")
             with Vertical(id="prompt-right"):
                 yield Label("", id="prompt-title")
                 yield TextArea.code_editor("", language="python", id="template")
@@ -106,6 +122,7 @@ class PromptEditorScreen(LiveScreen):
             v = y.version
             self.version_ids.append(v.id)
             self.templates[v.id] = v.template
+            self.numbers[v.id] = v.version
             table.add_row(
                 f"v{v.version}", v.note[:28], str(y.runs), str(y.candidates),
                 _pct(y.pass_rate), _pct(y.gold_coverage), key=str(v.id),
@@ -113,6 +130,31 @@ class PromptEditorScreen(LiveScreen):
         if yields:
             table.move_cursor(row=min(cursor, len(yields) - 1))
         self.update_preview()
+        await self._show_try()
+
+    async def _show_try(self) -> None:
+        box = self.query_one("#try-results", Static)
+        if self.try_run is None:
+            box.update(Text("Not tried yet.", style="dim"))
+            return
+        results = dict(await run_results(self.ekt.reader, self.try_run))
+        text = Text()
+        for pid in self.try_problems:
+            statuses = results.get(pid, [])
+            text.append(f"{pid[:30]:<31}")
+            if not statuses:
+                text.append("waiting for the teacher", style="dim")
+            for status in statuses:
+                glyph, colour = verdict_glyph(status)
+                text.append(glyph, style=f"bold {colour}")
+            passed = sum(s == "pass" for s in statuses)
+            if statuses:
+                text.append(f"  {passed}/{len(statuses)} pass", style="dim")
+            text.append("\n")
+        sampler = self.ekt.sampler
+        busy = sampler.running and sampler.run_name == self.try_run
+        text.append(f"run {self.try_run}" + (" — sampling…" if busy else ""), style="dim")
+        box.update(text)
 
     @on(TextArea.Changed, "#template")
     def _template_changed(self) -> None:
@@ -133,7 +175,7 @@ class PromptEditorScreen(LiveScreen):
             return
         tokens = count_tokens(rendered.text, self.ekt.project.config.teacher.model)
         title.update(
-            f"preview for {self.problem['id']} — {tokens} tokens, stops {list(rendered.stop)!r}"
+            f"preview for {self.problem['id']} — {tokens} tokens, {len(rendered.stop)} stop strings"
         )
         preview.update(rendered.text[-6000:])
 
@@ -145,7 +187,7 @@ class PromptEditorScreen(LiveScreen):
             self._do_save(note)
 
     @work(group="prompt-save", exclusive=True, exit_on_error=False)
-    async def _do_save(self, note: str) -> None:
+    async def _do_save(self, note: str, then_try: bool = False) -> None:
         text = self.query_one("#template", TextArea).text
         saved = await save_prompt(
             self.ekt.project.store, self.prompt_name, text, note, self.base_id
@@ -154,6 +196,8 @@ class PromptEditorScreen(LiveScreen):
         self.query_one("#prompt-title", Label).update(f"template {saved.label} (editing)")
         self.notify(f"Saved {saved.label}")
         await self.refresh_data()
+        if then_try:
+            self._start_try(saved.id)
 
     def action_load_selected(self) -> None:
         table = self.query_one("#versions", DataTable)
@@ -167,4 +211,39 @@ class PromptEditorScreen(LiveScreen):
         )
 
     def action_try_five(self) -> None:
-        self.ekt.try_prompt(self.prompt_name, self.query_one("#template", TextArea).text)
+        """Sample TRY_N problems with this template and the configured teacher. An edited
+        template is saved as a new version first: every run names the exact version it used."""
+        if self.ekt.sampler.running:
+            self.notify("A sampling run is already in progress", severity="warning")
+            return
+        text = self.query_one("#template", TextArea).text
+        if self.base_id is not None and self.templates.get(self.base_id) == text:
+            self._start_try(self.base_id)
+            return
+        self.app.push_screen(
+            NotePrompt(f"Save {self.prompt_name} as a new version to try it", "tried on 5"),
+            self._save_then_try,
+        )
+
+    def _save_then_try(self, note: str | None) -> None:
+        if note is not None:
+            self._do_save(note, then_try=True)
+
+    @work(group="prompt-try", exclusive=True, exit_on_error=False)
+    async def _start_try(self, version_id: int) -> None:
+        kinds = KINDS.get(self.prompt_name, ALL_KINDS)
+        first = self.problem["id"] if self.problem else None
+        problems = await pick_problems(self.ekt.reader, kinds, first, TRY_N)
+        if not problems:
+            self.notify("No problem of this prompt's kind to try it on", severity="warning")
+            return
+        number = self.numbers.get(version_id, version_id)
+        name = f"try-{self.prompt_name}-v{number}-{time.strftime('%Y%m%d-%H%M%S')}"
+        worker = self.ekt.sampler.start(
+            run=name, problems=problems, prompt=f"#{version_id}", verify=True
+        )
+        if worker is None:
+            return
+        self.try_run, self.try_problems = name, problems
+        self.notify(f"Trying on {len(problems)} problems (run {name})")
+        await self._show_try()

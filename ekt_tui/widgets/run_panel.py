@@ -37,9 +37,13 @@ class RunPanel(Static):
     def show(self, stats: RunStats | None, now: float, sampler_state: str) -> None:
         if stats is None:
             self.update(
-                Text.from_markup(
-                    "[b]No sampling run yet.[/b]\n\nPress [b]s[/b] to start one with the teacher"
-                    " in ekt.toml, or [b]c[/b] to edit [teacher]/[sampling] first."
+                Text.assemble(
+                    ("No sampling run yet.", "bold"),
+                    "\n\nPress ",
+                    ("s", "bold"),
+                    " to start one with the teacher in ekt.toml, or ",
+                    ("c", "bold"),
+                    " to edit its [teacher] and [sampling] sections first.",
                 )
             )
             return

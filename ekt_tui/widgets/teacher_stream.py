@@ -12,6 +12,11 @@ from ekt_tui.live import StreamState
 STATE_STYLE = {"streaming": "cyan", "done": "green", "failed": "red", "retrying": "yellow"}
 
 
+def _flat(text: str) -> str:
+    """One line: newlines shown as ↵, runs of blanks as one space."""
+    return " ".join(text.replace("\n", " ↵ ").split())
+
+
 class TeacherStream(Static):
     """Shows the newest requests first; each choice as its last line of text."""
 
@@ -33,7 +38,7 @@ class TeacherStream(Static):
             for choice in sorted(s.choices)[:4]:
                 if lines >= max_lines:
                     break
-                tail = " ".join(s.choices[choice].split())[-max(width - 8, 10) :]
+                tail = _flat(s.choices[choice])[-max(width - 8, 10) :]
                 text.append(f"  [{choice}] ", style="dim")
                 text.append(tail + "\n")
                 lines += 1

@@ -34,13 +34,16 @@ def verdict_renderable(c: dict[str, Any]) -> Group:
         parts.append(Text(c["v_detail"]))
     if c.get("v_returned") is not None or c.get("v_expected") is not None:
         t = Text()
-        t.append("returned ", style="bold")
-        t.append(str(c.get("v_returned")), style="red" if status != "pass" else "green")
-        t.append("   expected ", style="bold")
+        if c.get("v_returned") is not None:
+            t.append("returned ", style="bold")
+            t.append(str(c["v_returned"]), style="red" if status != "pass" else "green")
+            t.append("   ")
+        t.append("expected ", style="bold")
         t.append(str(c.get("v_expected")))
         parts.append(t)
-    if c.get("v_error_type"):
-        parts.append(Text(f"{c['v_error_type']}: {c.get('v_error_message') or ''}", style="red"))
+    error = f"{c.get('v_error_type') or ''}: {c.get('v_error_message') or ''}"
+    if c.get("v_error_type") and error != c.get("v_detail"):
+        parts.append(Text(error, style="red"))
     if c.get("v_trace"):
         parts.append(Syntax(c["v_trace"][-MAX_TRACE:], "pytb", word_wrap=True))
     if c.get("v_output"):
