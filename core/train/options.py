@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from core.config import ProjectConfig, StudentSection, format_validation_error
+from core.config import ProjectConfig, StudentSection, _expected
 from core.errors import TrainError
 
 
@@ -60,8 +60,12 @@ def resolve_options(config: ProjectConfig, options: TrainOptions) -> StudentSect
     try:
         return StudentSection.model_validate(data)
     except ValidationError as exc:
-        line = format_validation_error("training options", exc).replace("[student] ", "--")
-        raise TrainError(line.replace("_", "-")) from None
+        parts = []
+        for err in exc.errors():
+            flag = "--" + ".".join(str(x) for x in err["loc"]).replace("_", "-")
+            flag = "--student" if flag == "--model" else flag
+            parts.append(f"{flag} {err.get('input')!r}: {_expected(err)}")
+        raise TrainError("bad training option: " + "; ".join(parts)) from None
 
 
 def hparams(section: StudentSection) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from core.config import VerifierSection
-from core.errors import EktError
+from core.errors import EktError, TrainError
 from core.train.recorder import Recorder
 from core.train.sft import read_sft
 
@@ -121,7 +121,8 @@ def _trainer_class() -> type:
                 if self.args.average_tokens_across_devices:
                     loss = loss * self.accelerator.num_processes
             else:
-                loss = loss / keep.sum().clamp(min=1) / self.current_gradient_accumulation_steps
+                ga = getattr(self, "current_gradient_accumulation_steps", 1)
+                loss = loss / keep.sum().clamp(min=1) / ga
             if model.training:
                 self.tokens_seen += int(inputs["attention_mask"].sum())
             return (loss, {"loss": loss}) if return_outputs else loss
@@ -256,8 +257,16 @@ def train(spec: dict[str, Any], resume: bool, rec: Recorder, stop: StopFlag) -> 
 
     hp = spec["hparams"]
     set_seed(hp["seed"])
-    tokenizer = load_tokenizer(spec["model_path"])
-    model = load_model(spec["model_path"])
+    try:
+        tokenizer = load_tokenizer(spec["model_path"])
+        model = load_model(spec["model_path"])
+    except EktError:
+        raise
+    except Exception as exc:  # corrupt weights, wrong architecture: name the folder
+        first = (str(exc).strip().splitlines() or [""])[0]
+        raise TrainError(
+            f"{spec['model_path']}: cannot load model: {type(exc).__name__}: {first}"
+        ) from None
     rows = read_sft(Path(spec["sft_path"]))
     dataset = Dataset.from_dict(tokenize(rows, tokenizer, hp["max_length"]))
     save_every = hp["save_every"] or hp["eval_every"] or 10**9
