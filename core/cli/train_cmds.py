@@ -1,0 +1,154 @@
+"""`ekt train` (fine-tune the student on gold), `ekt train list`, `ekt train cancel RUN`.
+
+The trainer runs detached: following a run (the default) only reads the store, so Ctrl-C stops
+watching and leaves the run going; `ekt train cancel` stops it (checkpoint first).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from core.cli.app import cli, run
+from core.errors import TrainError
+from core.project import Project
+
+
+def _opt(*names: str, **kw: Any) -> Any:
+    return click.option(*names, default=None, show_default=False, **kw)
+
+
+@cli.group(invoke_without_command=True)
+@_opt("--student", metavar="MODEL", help='Hub id, folder, .gguf or "smollm2" ([student] model).')
+@_opt("--epochs", type=float, help="Training epochs.")
+@_opt("--max-steps", type=int, help="Stop after N optimizer steps (-1: use --epochs).")
+@_opt("--lr", type=float, help="Peak learning rate.")
+@_opt("--batch-size", type=int, help="Per-device batch size.")
+@_opt("--grad-accum", type=int, help="Gradient accumulation steps.")
+@_opt("--max-length", type=int, help="Truncate prompt + completion to N tokens.")
+@_opt("--warmup", type=float, help="Warm-up: a ratio (<1) or a number of steps.")
+@_opt("--weight-decay", type=float, help="AdamW weight decay.")
+@_opt("--seed", type=int, help="Training (and dev slice) seed.")
+@_opt("--output", metavar="DIR", help="Checkpoint folder, relative to the project.")
+@_opt("--report-to", type=click.Choice(["none", "tensorboard", "wandb"]), help="Logger.")
+@_opt("--dev", type=int, help="Hold out N training problems for dev pass@1.")
+@_opt("--eval-every", type=int, help="Dev pass@1 (and a checkpoint) every N steps.")
+@_opt("--save-every", type=int, help="Checkpoint every N steps.")
+@_opt(
+    "--gold-policy",
+    type=click.Choice(["first", "all-distinct", "max-per-problem"]),
+    help="Which gold programs enter the SFT set.",
+)
+@_opt("--max-per-problem", type=int, help="K for --gold-policy max-per-problem.")
+@_opt("--launcher", type=click.Choice(["python", "accelerate", "torchrun"]), help="Starter.")
+@_opt("--num-processes", type=int, help="Processes (GPUs) for accelerate/torchrun.")
+@_opt("--name", help="Name of the run (default sft-N).")
+@_opt("--resume", "resume_run", metavar="RUN", help="Resume a cancelled/failed run instead.")
+@click.option("--detach", is_flag=True, help="Start and return; do not follow progress.")
+@click.pass_context
+def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any) -> None:
+    """Fine-tune the student on gold (a detached subprocess); follow its progress.
+
+    Every flag defaults to the [student] section of ekt.toml. The SFT set, the spec, the log
+    and the checkpoints go to OUTPUT/NAME/ in the project."""
+    if ctx.invoked_subcommand is not None:
+        if resume_run or detach or any(v is not None for v in flags.values()):
+            raise TrainError(f"options before `{ctx.invoked_subcommand}` belong to `ekt train`")
+        return
+    from core.train import TrainOptions, launch, resume
+
+    if resume_run and any(v is not None for v in flags.values()):
+        raise TrainError("--resume continues a run with its own settings: give no other option")
+
+    async def start(project: Project) -> int:
+        if resume_run:
+            return await resume(project, resume_run)
+        return await launch(project, TrainOptions(**flags))
+
+    run_id = run(start)
+    _follow(run_id, detach)
+
+
+def _follow(run_id: int, detach: bool) -> None:
+    from core.train.follow import follow, format_event
+    from core.train.runs import find_run
+
+    async def describe(project: Project) -> dict[str, Any]:
+        return await find_run(project.store, run_id)
+
+    info = run(describe)
+    click.echo(f"training run {info['name']} started (pid {info['pid']}); log: "
+               f"{info['output_dir']}/train.log", err=True)  # fmt: skip
+    if detach:
+        click.echo(info["name"])
+        return
+    state: dict[str, Any] = {"max_steps": None}
+
+    def show(e: dict[str, Any]) -> None:
+        if e["kind"] == "start":
+            state["max_steps"] = e["data"].get("max_steps")
+        line = format_event(e, state["max_steps"])
+        if line:
+            click.echo(line)
+
+    async def watch(project: Project) -> dict[str, Any]:
+        return await follow(project.store, run_id, show)
+
+    try:
+        final = run(watch)
+    except KeyboardInterrupt:
+        click.echo(
+            f"stopped following; run {info['name']} continues (ekt train cancel {info['name']})",
+            err=True,
+        )
+        return
+    if final["status"] == "failed":
+        raise TrainError(f"training run {final['name']} failed: {final['error']}")
+    if final["status"] == "cancelled":
+        raise TrainError(
+            f"training run {final['name']} was cancelled (resume: ekt train --resume"
+            f" {final['name']})"
+        )
+    click.echo(f"training run {final['name']} done: checkpoints in {final['output_dir']}")
+
+
+@train.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON list on stdout.")
+def list_cmd(as_json: bool) -> None:
+    """Every training run: status, progress, last loss, checkpoints."""
+    from core.train import list_runs
+
+    async def go(project: Project) -> list[dict[str, Any]]:
+        return await list_runs(project.store)
+
+    runs = run(go)
+    if as_json:
+        click.echo(json.dumps(runs, indent=2, default=str))
+        return
+    if not runs:
+        click.echo("no training runs yet (ekt train)")
+        return
+    for r in runs:
+        steps = f"{r['step'] or 0}/{r['max_steps'] or '?'}"
+        loss = f"loss {r['loss']:.4f}" if r["loss"] is not None else ""
+        model = r["config"].get("model", "")
+        tail = f"  {r['error']}" if r["error"] else ""
+        click.echo(
+            f"{r['id']:>4} {r['name']:<14} {r['status']:<9} step {steps:<9} {loss:<12}"
+            f" {r['checkpoints']} ckpt  {model}{tail}"
+        )
+
+
+@train.command("cancel")
+@click.argument("run_ref", metavar="RUN")
+def cancel_cmd(run_ref: str) -> None:
+    """Stop a run: it saves a checkpoint and exits as 'cancelled' (resume with --resume)."""
+    from core.train import cancel
+
+    async def go(project: Project) -> dict[str, Any]:
+        return await cancel(project, run_ref)
+
+    r = run(go)
+    click.echo(f"sent SIGTERM to run {r['name']} (pid {r['pid']}): it checkpoints and stops")
