@@ -73,6 +73,15 @@ from core.store import (
     status_counts,
 )
 from core.tokens import TokenCount, count_tokens
+from core.train import SftPreview, TrainOptions, build_sft, preview_sft
+from core.train import cancel as cancel_training
+from core.train import find_run as find_train_run
+from core.train import launch as launch_training
+from core.train import list_runs as list_train_runs
+from core.train import resume as resume_training
+from core.train import run_checkpoints as train_checkpoints
+from core.train import run_events as train_run_events
+from core.train.follow import format_event as format_train_event
 
 __all__ = [
     "ASSETS",
@@ -106,6 +115,7 @@ __all__ = [
     "RequestFinished",
     "RequestStarted",
     "RunStateChanged",
+    "SftPreview",
     "StatusCounts",
     "Store",
     "StoreError",
@@ -114,24 +124,32 @@ __all__ = [
     "TokenCount",
     "TokensStreamed",
     "TrainError",
+    "TrainOptions",
     "TrainProgressed",
     "VerifyError",
+    "build_sft",
+    "cancel_training",
     "comparison_rows",
     "count_problems",
     "count_tokens",
     "current_prompt",
     "ensure_demo_project",
     "find_leaks_in_store",
+    "find_train_run",
+    "format_train_event",
     "get_prompt",
     "gold_problem_count",
     "import_dataset",
     "init_project",
     "is_project",
+    "launch_training",
     "list_problems",
     "list_prompts",
+    "list_train_runs",
     "load_config",
     "parse_config",
     "pass_at_k",
+    "preview_sft",
     "problem_summary",
     "project_status",
     "prompt_name_for_kind",
@@ -141,8 +159,11 @@ __all__ = [
     "render_markdown",
     "render_zero_shot",
     "resolve_prompt",
+    "resume_training",
     "run_eval",
     "save_prompt",
     "seed_default_prompts",
     "status_counts",
+    "train_checkpoints",
+    "train_run_events",
 ]
