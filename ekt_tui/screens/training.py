@@ -1,0 +1,255 @@
+"""Training screen: launch a student run, watch its loss, cancel or resume it.
+
+The trainer is a detached subprocess that writes into the store, so this screen only reads:
+it re-queries when `PRAGMA data_version` says another connection committed (twice a second),
+and every few seconds while a run is active (to notice a trainer that died without a word).
+Quitting the TUI leaves a run going; on the next start the screen selects it again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Button, DataTable, Footer, Log, Static
+
+from core import (
+    EktError,
+    Project,
+    cancel_training,
+    launch_training,
+    list_train_runs,
+    preview_sft,
+    resume_training,
+    train_checkpoints,
+    train_run_events,
+)
+from ekt_tui.widgets.loss_plot import LossPlot
+from ekt_tui.widgets.train_form import TrainForm
+from ekt_tui.widgets.train_progress import TrainProgress, log_lines
+from ekt_tui.widgets.train_runs import TrainRunsTable
+
+POLL_S = 0.5
+ACTIVE_POLL_S = 3.0
+ACTIVE = ("starting", "running")
+
+
+def _message(exc: BaseException) -> str:
+    text = (str(exc).strip().splitlines() or [""])[0]
+    return text if isinstance(exc, EktError) else f"{type(exc).__name__}: {text}"
+
+
+class TrainingScreen(Screen[None]):
+    """Student fine-tuning on gold: several runs, one selected and shown in full."""
+
+    CSS_PATH = "training.tcss"
+    HELP_TITLE = "Training"
+    BINDINGS = [
+        Binding("l", "launch", "Launch"),
+        Binding("c", "cancel_run", "Cancel run"),
+        Binding("r", "resume_run", "Resume run"),
+        Binding("g", "reload", "Reload", show=False),
+    ]
+    COMMANDS_LIST = [
+        ("Training: launch a run with the form's settings", "key l", "launch"),
+        ("Training: cancel the selected run (checkpoint, then stop)", "key c", "cancel_run"),
+        ("Training: resume the selected run from its last checkpoint", "key r", "resume_run"),
+    ]
+
+    def __init__(self, project: Project, *, poll: bool = True) -> None:
+        super().__init__()
+        self.project = project
+        self.selected: int | None = None
+        self.runs: list[dict[str, Any]] = []
+        self._events: dict[int, list[dict[str, Any]]] = {}
+        self._version: int | None = None
+        self._poll = poll
+        self._preview_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Training — fine-tune the student on gold", id="train-title")
+        with Horizontal(id="train-main"):
+            with VerticalScroll(id="train-left"):
+                yield Static("Runs", classes="train-heading")
+                yield TrainRunsTable(id="train-runs")
+                yield Static("New run", classes="train-heading")
+                yield TrainForm(self.project.config, id="train-form")
+            with Vertical(id="train-right"):
+                yield TrainProgress(id="train-progress")
+                yield LossPlot(id="train-plot")
+                with Horizontal(id="train-bottom"):
+                    yield Log(id="train-log", max_lines=500)
+                    yield DataTable(id="train-checkpoints", cursor_type="row")
+                with Horizontal(id="train-buttons"):
+                    yield Button("Cancel run", id="train-cancel", variant="error")
+                    yield Button("Resume run", id="train-resume", variant="primary")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#train-checkpoints", DataTable).add_columns(
+            "step", "dev pass@1", "loss", "best", "path"
+        )
+        self.query_one(TrainRunsTable).focus()
+        self.reload()
+        self.schedule_preview()
+        if self._poll:
+            self.set_interval(POLL_S, self._check_version)
+            self.set_interval(ACTIVE_POLL_S, self._check_active)
+
+    # -- data ------------------------------------------------------------------------------------
+    async def _check_version(self) -> None:
+        version = await self.project.store.data_version()
+        if self._version is not None and version != self._version:
+            self.reload()
+        self._version = version
+
+    def _check_active(self) -> None:
+        if any(r["status"] in ACTIVE for r in self.runs):
+            self.reload()
+
+    @work(group="train-load", exclusive=True, exit_on_error=False)
+    async def reload(self) -> None:
+        store = self.project.store
+        self.runs = await list_train_runs(store)
+        ids = [r["id"] for r in self.runs]
+        if self.selected not in ids:
+            active = [r["id"] for r in self.runs if r["status"] in ACTIVE]
+            self.selected = (active or ids or [None])[0]
+        self.query_one(TrainRunsTable).show_runs(self.runs, self.selected)
+        await self._show_selected()
+
+    async def _show_selected(self) -> None:
+        run = next((r for r in self.runs if r["id"] == self.selected), None)
+        events: list[dict[str, Any]] = []
+        checkpoints: list[dict[str, Any]] = []
+        if run is not None:
+            cached = self._events.setdefault(run["id"], [])
+            after = cached[-1]["id"] if cached else 0
+            cached.extend(await train_run_events(self.project.store, run["id"], after_id=after))
+            events = cached
+            checkpoints = await train_checkpoints(self.project.store, run["id"])
+        self.query_one(TrainProgress).show(run, events)
+        title = f"{run['name']}: loss per step" if run else "training loss"
+        self.query_one(LossPlot).show(events, title)
+        log = self.query_one(Log)
+        log.clear()
+        log.write_lines([self._short(line) for line in log_lines(events)])
+        table = self.query_one("#train-checkpoints", DataTable)
+        table.clear()
+        for c in checkpoints:
+            dev = c["metrics"].get("dev_pass_at_1")
+            loss = c["metrics"].get("loss")
+            table.add_row(
+                str(c["step"]),
+                "–" if dev is None else f"{100 * dev:.1f}%",
+                "–" if loss is None else f"{loss:.4f}",
+                "★" if c["metrics"].get("best") else "",
+                self._short(c["path"]),
+            )
+        self.query_one("#train-cancel", Button).disabled = (
+            run is None or run["status"] not in ACTIVE
+        )
+        self.query_one("#train-resume", Button).disabled = run is None or run["status"] not in (
+            "cancelled",
+            "failed",
+        )
+
+    def _short(self, text: str) -> str:
+        """Paths inside the project shown relative to it (short, and the same on any machine)."""
+        return text.replace(f"{self.project.root.resolve()}/", "").replace(
+            f"{self.project.root}/", ""
+        )
+
+    async def on_train_runs_table_run_highlighted(
+        self, message: TrainRunsTable.RunHighlighted
+    ) -> None:
+        if message.run_id != self.selected:
+            self.selected = message.run_id
+            await self._show_selected()
+
+    # -- preview ---------------------------------------------------------------------------------
+    def schedule_preview(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.3, self._preview)
+
+    def on_train_form_preview_wanted(self) -> None:
+        self.schedule_preview()
+
+    @work(group="train-preview", exclusive=True, exit_on_error=False)
+    async def _preview(self) -> None:
+        form = self.query_one(TrainForm)
+        try:
+            o = form.options()
+            cfg = self.project.config
+            p = await preview_sft(
+                self.project.store,
+                policy=o.gold_policy or cfg.verifier.gold_policy,
+                k=o.max_per_problem or cfg.verifier.max_per_problem,
+                dev=o.dev if o.dev is not None else cfg.student.dev,
+                seed=cfg.student.seed,
+                model=o.student or cfg.student.model,
+            )
+        except EktError as exc:
+            form.show_preview(f"[red]{_message(exc)}[/]")
+            return
+        mark = "" if p.exact else "≈"
+        form.show_preview(
+            f"{p.examples:,} examples from {p.problems:,} problems, {p.dev} dev held out · "
+            f"{mark}{p.prompt_tokens:,} prompt + {mark}{p.completion_tokens:,} completion tokens"
+        )
+
+    # -- actions ---------------------------------------------------------------------------------
+    def on_train_form_launch_requested(self) -> None:
+        self.action_launch()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "train-cancel":
+            self.action_cancel_run()
+        elif event.button.id == "train-resume":
+            self.action_resume_run()
+
+    def action_reload(self) -> None:
+        self.reload()
+
+    @work(group="train-action", exit_on_error=False)
+    async def action_launch(self) -> None:
+        try:
+            options = self.query_one(TrainForm).options()
+            run_id = await launch_training(self.project, options)
+        except EktError as exc:
+            self.notify(_message(exc), title="Cannot launch", severity="error", timeout=10)
+            return
+        self.selected = run_id
+        self.notify(f"training run started (id {run_id})")
+        self.reload()
+
+    @work(group="train-action", exit_on_error=False)
+    async def action_cancel_run(self) -> None:
+        if self.selected is None:
+            self.notify("no run selected", severity="warning")
+            return
+        try:
+            run = await cancel_training(self.project, self.selected)
+        except EktError as exc:
+            self.notify(_message(exc), title="Cannot cancel", severity="error", timeout=10)
+            return
+        self.notify(f"{run['name']}: cancelling (checkpoint, then stop)")
+
+    @work(group="train-action", exit_on_error=False)
+    async def action_resume_run(self) -> None:
+        if self.selected is None:
+            self.notify("no run selected", severity="warning")
+            return
+        try:
+            await resume_training(self.project, self.selected)
+        except EktError as exc:
+            self.notify(_message(exc), title="Cannot resume", severity="error", timeout=10)
+            return
+        self.notify("resuming from the last checkpoint")
+        self.reload()

@@ -1,0 +1,87 @@
+"""The selected run at a glance: status, progress bar with ETA, loss, lr, tokens/s, dev pass@1.
+
+ETA and speed come from the trainer's own events (not the widget's clock), so what the screen
+shows after a restart, or in a snapshot, is exactly what the store says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import ProgressBar, Static
+
+from core import format_train_event
+
+
+def _eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    s = round(seconds)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def summary(run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> tuple[Text, int, int]:
+    """(text, step, max_steps) for a run and its events."""
+    if run is None:
+        return Text("No training run yet: fill in the form and press Launch.", style="dim"), 0, 0
+    logs = [e for e in events if e["kind"] == "log" and e.get("loss") is not None]
+    starts = [e for e in events if e["kind"] == "start"]
+    max_steps = int((starts[-1]["data"] if starts else {}).get("max_steps") or 0)
+    last = logs[-1] if logs else None
+    step = int(last["step"]) if last else 0
+    evals = [e for e in events if e["kind"] == "eval"]
+    text = Text()
+    text.append(f"{run['name']}  ", style="bold")
+    text.append(run["status"], style="bold green" if run["status"] == "running" else "bold")
+    text.append(f"  {run['config'].get('model', '')}\n", style="dim")
+    if last:
+        text.append(f"step {step}/{max_steps or '?'}  loss {last['loss']:.4f}")
+        if last.get("lr") is not None:
+            text.append(f"  lr {last['lr']:.2e}")
+        if last.get("tokens_per_s") is not None:
+            text.append(f"  {last['tokens_per_s']:,.0f} tok/s")
+        if run["status"] in ("running", "starting"):
+            text.append(f"  ETA {_eta(last.get('eta_s'))}")
+    else:
+        text.append("waiting for the first step…", style="dim")
+    if evals:
+        best = max(float(e["data"].get("dev_pass_at_1", 0)) for e in evals)
+        text.append(f"  dev pass@1 {100 * float(evals[-1]['data'].get('dev_pass_at_1', 0)):.1f}%")
+        text.append(f" (best {100 * best:.1f}%)", style="dim")
+    if run.get("error"):
+        text.append(f"\n{run['error']}", style="bold red")
+    return text, step, max_steps
+
+
+class TrainProgress(Vertical):
+    DEFAULT_CSS = """
+    TrainProgress { height: auto; }
+    TrainProgress ProgressBar { padding: 0 0; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="train-summary")
+        yield ProgressBar(show_eta=False, id="train-bar")
+
+    def show(self, run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> None:
+        text, step, max_steps = summary(run, events)
+        self.query_one("#train-summary", Static).update(text)
+        bar = self.query_one(ProgressBar)
+        bar.update(total=max_steps or None, progress=step)
+
+
+def log_lines(events: Sequence[dict[str, Any]], tail: int = 200) -> list[str]:
+    """The last `tail` events as the CLI prints them."""
+    max_steps = None
+    lines = []
+    for e in events:
+        if e["kind"] == "start":
+            max_steps = e["data"].get("max_steps")
+        line = format_train_event(e, max_steps)
+        if line:
+            lines.append(line)
+    return lines[-tail:]
