@@ -1,5 +1,5 @@
-"""What the TUI reads beyond `core`'s listing queries: runs with their live numbers, the
-candidates of one problem (windowed), one candidate with its verdict, prompt-version yields.
+"""What the TUI reads beyond `core`'s listing queries: the candidates of one problem (windowed),
+one candidate with its verdict, prompt-version yields, try-on-5 picks and results (runs: runs.py).
 
 Every query runs on the TUI's own read-only connection, so `PRAGMA data_version` on that same
 connection tells the app when anyone (the in-process engine, a headless `ekt sample`) committed.
@@ -7,127 +7,12 @@ connection tells the app when anyone (the in-process engine, a headless `ekt sam
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from core import PromptVersion, Store, list_prompts
 
 BAD_STATUSES = ("error", "timeout", "memory", "syntax", "crashed", "output-limit")
-
-
-@dataclass(frozen=True, slots=True)
-class RunStats:
-    """One sampling run as the dashboard shows it."""
-
-    id: int
-    name: str
-    status: str
-    teacher: str
-    prompt: str
-    samples_per_problem: int
-    problems_total: int
-    problems_sampled: int
-    candidates: int
-    pending: int
-    verdicts: dict[str, int] = field(default_factory=dict)
-    gold_problems: int = 0
-    requests: int = 0
-    requests_done: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost_usd: float = 0.0
-    budget_usd: float | None = None
-    created_at: float = 0.0
-    first_request_at: float | None = None
-
-    @property
-    def gold_coverage(self) -> float:
-        return self.gold_problems / self.problems_total if self.problems_total else 0.0
-
-    def eta_s(self, now: float) -> float | None:
-        """Remaining time at the average pace so far (None before there is a pace)."""
-        if self.first_request_at is None or not self.problems_sampled:
-            return None
-        left = self.problems_total - self.problems_sampled
-        if left <= 0:
-            return 0.0
-        elapsed = max(now - self.first_request_at, 1e-6)
-        return elapsed / self.problems_sampled * left
-
-
-async def list_runs(store: Store) -> list[tuple[int, str, str]]:
-    rows = await store.fetchall("SELECT id, name, status FROM runs ORDER BY id DESC")
-    return [(r[0], r[1], r[2]) for r in rows]
-
-
-def _teacher_label(raw: str) -> str:
-    try:
-        t = json.loads(raw or "{}")
-    except ValueError:
-        return "?"
-    backend, model = t.get("backend", "?"), t.get("model", "?")
-    url = t.get("base_url") or ""
-    return f"{backend}:{model}" + (f" @ {url}" if url else "")
-
-
-async def run_stats(store: Store, run_id: int) -> RunStats | None:
-    run = await store.fetchone(
-        "SELECT r.id, r.name, r.status, r.teacher, r.params, r.budget_usd, r.created_at,"
-        " p.name, p.version FROM runs r LEFT JOIN prompts p ON p.id = r.prompt_id WHERE r.id = ?",
-        [run_id],
-    )
-    if run is None:
-        return None
-    try:
-        params = json.loads(run[4] or "{}")
-    except ValueError:
-        params = {}
-    req = await store.fetchone(
-        "SELECT count(*), coalesce(sum(status = 'done'), 0), count(DISTINCT problem_id),"
-        " coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0),"
-        " coalesce(sum(cost_usd), 0.0), min(started_at) FROM requests WHERE run_id = ?",
-        [run_id],
-    )
-    verdicts: dict[str, int] = {}
-    pending = candidates = 0
-    for status, k in await store.fetchall(
-        "SELECT v.status, count(*) FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
-        " WHERE c.run_id = ? GROUP BY v.status",
-        [run_id],
-    ):
-        candidates += k
-        if status is None:
-            pending = k
-        else:
-            verdicts[status] = k
-    gold = await store.scalar(
-        "SELECT count(DISTINCT problem_id) FROM gold_candidates WHERE run_id = ?", [run_id]
-    )
-    total = params.get("problems") or await store.scalar("SELECT count(*) FROM problems")
-    assert req is not None
-    return RunStats(
-        id=run[0],
-        name=run[1],
-        status=run[2],
-        teacher=_teacher_label(run[3]),
-        prompt=f"{run[7]}@v{run[8]}" if run[7] else "—",
-        samples_per_problem=int(params.get("n") or 0),
-        problems_total=int(total or 0),
-        problems_sampled=int(req[2]),
-        candidates=candidates,
-        pending=pending,
-        verdicts=verdicts,
-        gold_problems=int(gold or 0),
-        requests=int(req[0]),
-        requests_done=int(req[1]),
-        tokens_in=int(req[3]),
-        tokens_out=int(req[4]),
-        cost_usd=float(req[5]),
-        budget_usd=run[5] if run[5] is not None else params.get("budget_usd"),
-        created_at=float(run[6]),
-        first_request_at=req[6],
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,31 +132,6 @@ async def first_problem_of_kind(store: Store, kinds: tuple[str, ...]) -> dict[st
         f"SELECT * FROM problems WHERE kind IN ({marks}) ORDER BY seq LIMIT 1", list(kinds)
     )
     return None if row is None else dict(row)
-
-
-async def rates(
-    store: Store, run_id: int, now: float, window: int = 60
-) -> tuple[list[int], list[int]]:
-    """Requests finished and candidates verified per second over the last `window` seconds."""
-    since = int(now) - window + 1
-    req = [0] * window
-    ver = [0] * window
-    for sec, k in await store.fetchall(
-        "SELECT CAST(finished_at AS INTEGER) s, count(*) FROM requests"
-        " WHERE run_id = ? AND finished_at >= ? GROUP BY s",
-        [run_id, since],
-    ):
-        if 0 <= sec - since < window:
-            req[sec - since] = k
-    for sec, k in await store.fetchall(
-        "SELECT CAST(v.created_at AS INTEGER) s, count(*) FROM verdicts v"
-        " JOIN candidates c ON c.id = v.candidate_id"
-        " WHERE c.run_id = ? AND v.created_at >= ? GROUP BY s",
-        [run_id, since],
-    ):
-        if 0 <= sec - since < window:
-            ver[sec - since] = k
-    return req, ver
 
 
 async def pick_problems(

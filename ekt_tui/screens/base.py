@@ -26,7 +26,7 @@ class LiveScreen(Screen[None]):
         """Re-query what is on screen; called at most TICKS_PER_S times a second."""
 
     async def on_screen_resume(self) -> None:
-        self.ekt.live.dirty = True
+        self.ekt.request_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """Worker messages do not bubble: hand screen workers' errors to the app's handler."""

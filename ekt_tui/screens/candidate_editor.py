@@ -9,12 +9,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, TextArea
+from textual.widgets import Header, Label, TextArea
 
 from ekt_tui.actions import save_edit
 from ekt_tui.reader import get_candidate
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.widgets.diff_view import DiffView
+from ekt_tui.widgets.key_bar import KeyBar
 from ekt_tui.widgets.problem_info import ProblemInfo
 from ekt_tui.widgets.verdict_view import VerdictView
 
@@ -55,7 +56,7 @@ class CandidateEditor(LiveScreen):
             with VerticalScroll(id="editor-result"):
                 yield VerdictView("Not saved yet.", id="editor-verdict")
                 yield DiffView(id="editor-diff")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#editor-code", TextArea).focus()

@@ -3,14 +3,19 @@ start / pause / resume / stop controls for sampling in this app's event loop."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Header, Label, Sparkline
+from textual.timer import Timer
+from textual.widgets import Header, Label, Sparkline
 
-from ekt_tui.reader import list_runs, rates, run_stats
+from ekt_tui.runs import RATE_WINDOW, OutcomeThrottle, RunStats, list_runs, run_core
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.config_form import ConfigForm
+from ekt_tui.widgets.key_bar import KeyBar
 from ekt_tui.widgets.run_panel import RunPanel
 from ekt_tui.widgets.teacher_stream import TeacherStream
 
@@ -38,6 +43,9 @@ class DashboardScreen(LiveScreen):
         super().__init__()
         self.run_id: int | None = None  # None: follow the newest run
         self.run_ids: list[int] = []
+        self.outcomes = OutcomeThrottle()
+        self._shown: RunStats | None = None
+        self._wake: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -45,12 +53,12 @@ class DashboardScreen(LiveScreen):
             yield RunPanel(id="run-panel")
             with Vertical(id="rates"):
                 yield Label("requests/s (last 60 s)", id="req-label")
-                yield Sparkline([0] * 60, id="req-spark")
+                yield Sparkline([0] * RATE_WINDOW, id="req-spark")
                 yield Label("verifications/s (last 60 s)", id="ver-label")
-                yield Sparkline([0] * 60, id="ver-spark")
+                yield Sparkline([0] * RATE_WINDOW, id="ver-spark")
         yield Label("Teacher stream", id="stream-title")
         yield TeacherStream(id="stream")
-        yield Footer()
+        yield KeyBar()
 
     async def refresh_data(self) -> None:
         reader, now = self.ekt.reader, self.ekt.clock()
@@ -58,21 +66,44 @@ class DashboardScreen(LiveScreen):
         run_id = self.run_id if self.run_id in self.run_ids else None
         if run_id is None and self.run_ids:
             run_id = self.run_ids[0]
-        stats = await run_stats(reader, run_id) if run_id is not None else None
-        self.query_one(RunPanel).show(stats, now, self.ekt.sampler.state)
+        stats = await run_core(reader, run_id, now) if run_id is not None else None
         if stats is not None:
-            req, ver = await rates(reader, stats.id, now)
-            self.query_one("#req-spark", Sparkline).data = req
-            self.query_one("#ver-spark", Sparkline).data = ver
-            self.query_one("#req-label", Label).update(
-                f"requests/s (last 60 s) now {req[-1]}  max {max(req)}"
-            )
-            self.query_one("#ver-label", Label).update(
-                f"verifications/s (last 60 s) now {ver[-1]}  max {max(ver)}"
-            )
+            stats = replace(stats, outcomes=self.outcomes.latest.get(stats.id))
+            wait = self.outcomes.wait_s(stats.id)
+            if wait == 0.0:
+                self._read_outcomes(stats.id, now)
+            elif wait != float("inf") and self._wake is None:
+                self._wake = self.set_timer(wait, self._woken)
+        self._show(stats)
         stream = self.query_one(TeacherStream)
         width, height = stream.size.width or 80, max(stream.size.height, 4)
         stream.show(self.ekt.live.streams.values(), width, height)
+
+    def _woken(self) -> None:
+        self._wake = None
+        self.ekt.live.dirty = True
+
+    @work(group="dash-outcomes", exit_on_error=False)
+    async def _read_outcomes(self, run_id: int, now: float) -> None:
+        outcomes = await self.outcomes.read(self.ekt.reader, run_id, now)
+        if self._shown is not None and self._shown.id == run_id:
+            self._show(replace(self._shown, outcomes=outcomes))
+
+    def _show(self, stats: RunStats | None) -> None:
+        self._shown = stats
+        self.query_one(RunPanel).show(stats, self.ekt.clock(), self.ekt.sampler.state)
+        if stats is None:
+            return
+        req = stats.request_rate
+        ver = stats.outcomes.verify_rate if stats.outcomes else [0] * RATE_WINDOW
+        self.query_one("#req-spark", Sparkline).data = req
+        self.query_one("#ver-spark", Sparkline).data = ver
+        self.query_one("#req-label", Label).update(
+            f"requests/s (last 60 s) now {req[-1]}  max {max(req)}"
+        )
+        self.query_one("#ver-label", Label).update(
+            f"verifications/s (last 60 s) now {ver[-1]}  max {max(ver)}"
+        )
 
     def action_start(self) -> None:
         if self.ekt.sampler.start() is not None:

@@ -9,7 +9,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Header, Label, TextArea
+from textual.widgets import Header, Label, TextArea
 
 from ekt_tui.actions import toggle_gold
 from ekt_tui.reader import get_candidate, get_problem
@@ -17,6 +17,7 @@ from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.candidate_editor import CandidateEditor
 from ekt_tui.widgets.candidate_list import CandidateList
 from ekt_tui.widgets.diff_view import DiffView
+from ekt_tui.widgets.key_bar import KeyBar
 from ekt_tui.widgets.problem_info import ProblemInfo
 from ekt_tui.widgets.verdict_view import VerdictView
 
@@ -60,12 +61,27 @@ class ProblemDetailScreen(LiveScreen):
                 with VerticalScroll(id="verdict-box"):
                     yield VerdictView(id="verdict")
                     yield DiffView(id="diff")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.sub_title = self.problem_id
         self.query_one(CandidateList).focus()
         self.query_one(DiffView).display = False
+
+    def set_problem(self, problem_id: str) -> None:
+        """Show another problem in this (reused) screen: composing a new one costs ~0.1 s."""
+        self.problem_id = problem_id
+        self.problem = self.candidate = None
+        self.sub_title = problem_id
+        clist = self.query_one(CandidateList)
+        clist.problem_id = problem_id
+        clist.clear()
+        self.query_one(ProblemInfo).update("")
+        self.query_one("#code", TextArea).load_text("")
+        self.query_one(VerdictView).show(None)
+        self.show_diff = False
+        self.query_one(DiffView).display = False
+        clist.focus()
 
     async def refresh_data(self) -> None:
         reader = self.ekt.reader

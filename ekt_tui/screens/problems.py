@@ -5,11 +5,11 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Footer, Header, Input, Label
+from textual.widgets import Header, Input, Label
 
 from core import ProblemFilter, ProblemSort
 from ekt_tui.screens.base import LiveScreen
-from ekt_tui.screens.problem_detail import ProblemDetailScreen
+from ekt_tui.widgets.key_bar import KeyBar
 from ekt_tui.widgets.problem_list import HEADER, STATES, ProblemList
 
 FILTERS = list(ProblemFilter)
@@ -41,7 +41,7 @@ class ProblemsScreen(LiveScreen):
         yield ProblemList(self.ekt.reader, id="problem-list")
         legend = "  ".join(f"[{c}]{g}[/] {name}" for name, (g, c) in STATES.items())
         yield Label(legend, id="problem-legend")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one(ProblemList).focus()
@@ -103,4 +103,4 @@ class ProblemsScreen(LiveScreen):
 
     @on(ProblemList.ProblemSelected)
     def _open(self, event: ProblemList.ProblemSelected) -> None:
-        self.app.push_screen(ProblemDetailScreen(event.problem_id))
+        self.ekt.open_problem(event.problem_id)

@@ -11,7 +11,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import DataTable, Footer, Header, Label, Select, Static, TextArea
+from textual.widgets import DataTable, Header, Label, Select, Static, TextArea
 
 from core import EktError, count_tokens, current_prompt, render, save_prompt
 from ekt_tui.reader import (
@@ -25,6 +25,7 @@ from ekt_tui.reader import (
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.note_prompt import NotePrompt
 from ekt_tui.widgets.candidate_list import verdict_glyph
+from ekt_tui.widgets.key_bar import KeyBar
 
 KINDS = {"gsm8k": ("answer",), "mbpp": ("asserts",), "humaneval": ("check",)}
 ALL_KINDS = ("answer", "asserts", "check")
@@ -74,7 +75,7 @@ class PromptEditorScreen(LiveScreen):
                 yield Label("", id="preview-title")
                 with VerticalScroll(id="preview-box"):
                     yield Static("", id="preview")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         table = self.query_one("#versions", DataTable)

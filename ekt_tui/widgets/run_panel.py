@@ -6,7 +6,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from ekt_tui.reader import RunStats
+from ekt_tui.runs import RunStats
 
 VERDICT_COLOURS = {
     "pass": "green",
@@ -48,8 +48,8 @@ class RunPanel(Static):
             )
             return
         t = Table.grid(padding=(0, 2))
-        t.add_column(style="bold", no_wrap=True)
-        t.add_column(no_wrap=True)
+        t.add_column(style="bold", no_wrap=True, min_width=10)
+        t.add_column()
         state = stats.status + (f" (this app: {sampler_state})" if sampler_state != "idle" else "")
         t.add_row("run", f"#{stats.id} {stats.name} — {state}")
         t.add_row("teacher", stats.teacher)
@@ -58,17 +58,21 @@ class RunPanel(Static):
         t.add_row(
             "problems", f"{stats.problems_sampled:,} / {stats.problems_total:,} sampled ({pct:.0%})"
         )
-        t.add_row("candidates", f"{stats.candidates:,}  ({stats.pending:,} pending verification)")
-        verdicts = Text()
-        for status, k in sorted(stats.verdicts.items(), key=lambda kv: -kv[1]):
-            verdicts.append(f"{status} ", style=VERDICT_COLOURS.get(status, ""))
-            verdicts.append(f"{k:,}  ")
-        verdicts.append(f"pending {stats.pending:,}", style="dim")
-        t.add_row("verdicts", verdicts)
-        t.add_row(
-            "gold",
-            f"{stats.gold_problems:,} problems ({stats.gold_coverage:.1%} coverage)",
-        )
+        o = stats.outcomes
+        if o is None:
+            for label in ("candidates", "verdicts", "gold"):
+                t.add_row(label, Text("counting…", style="dim"))
+        else:
+            t.add_row("candidates", f"{o.candidates:,}  ({o.pending:,} pending verification)")
+            verdicts = Text()
+            for status, k in sorted(o.verdicts.items(), key=lambda kv: -kv[1]):
+                verdicts.append(f"{status} ", style=VERDICT_COLOURS.get(status, ""))
+                verdicts.append(f"{k:,}  ")
+            verdicts.append(f"pending {o.pending:,}", style="dim")
+            t.add_row("verdicts", verdicts)
+            t.add_row(
+                "gold", f"{o.gold_problems:,} problems ({stats.gold_coverage or 0:.1%} coverage)"
+            )
         t.add_row("requests", f"{stats.requests_done:,} done / {stats.requests:,}")
         t.add_row("tokens", f"in {stats.tokens_in:,}  out {stats.tokens_out:,}")
         budget = f" of ${stats.budget_usd:,.2f} budget" if stats.budget_usd is not None else ""

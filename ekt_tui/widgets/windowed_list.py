@@ -81,6 +81,17 @@ class WindowedList(ScrollView, Generic[T], can_focus=True):
     def current(self) -> T | None:
         return self.row_at(self.cursor) if self.total else None
 
+    def clear(self) -> None:
+        """Forget every row (the list is about to show something else)."""
+        self._generation += 1
+        self._blocks.clear()
+        self._wanted.clear()
+        self.total = 0
+        self.cursor = 0
+        self.scroll_to(0, 0, animate=False, immediate=True)
+        self.virtual_size = Size(self.size.width, 0)
+        self.refresh()
+
     async def reload(self) -> None:
         """Re-count and re-fetch the visible window (after a filter change or new data)."""
         self._generation += 1
