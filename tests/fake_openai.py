@@ -1,0 +1,442 @@
+"""FakeOpenAIServer: a real HTTP server on 127.0.0.1 that speaks the OpenAI API, for tests and
+benchmarks driven by the real `openai` client (no mock transport: the wire format is the point).
+
+Endpoints: POST /v1/chat/completions, POST /v1/completions (streaming SSE and plain JSON, `n`
+choices, `usage` incl. the `stream_options.include_usage` final chunk, stop sequences,
+max_tokens -> finish_reason "length"), GET /v1/models. Runs in a background thread, so sync and
+async tests can share it.
+
+Usage::
+
+    from tests.fake_openai import FakeOpenAIServer
+
+    with FakeOpenAIServer(answers={"Janet": ["    return 18\\n", "    return 3\\n"]}) as srv:
+        client = AsyncOpenAI(base_url=srv.base_url, api_key="x", max_retries=0)
+        ...
+        srv.fail_next("rate_limit", retry_after=0.01)  # the next request gets a 429
+        assert srv.requests[-1].body["n"] == 4         # what the server received
+
+Answers: `answers` is a callable `(prompt, choice_index) -> text`, or a mapping from a prompt
+substring to a text or a list of texts (indexed by choice index, cycled); prompts matching
+nothing get `default_answer`. In chat mode the "prompt" is the message contents joined by "\\n".
+A request with n=1 always asks for choice 0 (so "ignore n" and fallback runs see answer 0 each
+time; pass a callable with its own counter for varied single answers).
+
+Faults (`fail_next(kind, times=1, match=None, ...)`, consumed in order by the next matching
+requests): "rate_limit" (429 with `Retry-After` seconds and/or `retry-after-ms`), "server_error"
+(500), "drop" (the stream is cut after `after` chunks: an incomplete chunked body), "malformed"
+(a chunk that is not JSON after `after` chunks), "stall" (no response for `seconds`, to hit the
+client's timeout), "truncate" (the stream ends cleanly after `after` chunks but without a
+finish_reason or [DONE]). Modes: `n_mode="ignore"` returns one choice whatever `n` is (like
+llama.cpp's server), `n_mode="reject"` answers n>1 with a 400. `api_key` set -> other keys get a
+401; `models` set -> other models get a 404. `capacity` bounds requests served at once (the rest
+queue), `token_latency_s` is the time per generated token step, `first_token_s` the time before
+the first one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+Answers = Callable[[str, int], str] | Mapping[str, str | Sequence[str]]
+_TOKEN = re.compile(r"\s*\S+|\s+")
+FAULT_KINDS = ("rate_limit", "server_error", "drop", "malformed", "stall", "truncate")
+
+
+def fake_tokens(text: str) -> list[str]:
+    """The fake model's tokens: a word with its leading whitespace (joined they give `text`)."""
+    return _TOKEN.findall(text)
+
+
+@dataclass
+class Fault:
+    kind: str
+    times: int = 1
+    match: str | None = None
+    retry_after: float | None = None  # seconds, sent as Retry-After
+    retry_after_ms: float | None = None  # sent as retry-after-ms
+    after: int = 1  # chunks sent before drop/malformed/truncate
+    seconds: float = 5.0  # stall duration
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    path: str
+    body: dict[str, Any]
+    headers: dict[str, str]
+    prompt: str
+    status: int = 0
+
+
+@dataclass
+class _Choice:
+    index: int
+    tokens: list[str]
+    finish_reason: str
+
+
+class FakeOpenAIServer:
+    def __init__(
+        self,
+        answers: Answers | None = None,
+        *,
+        default_answer: str = "\n    return 42\n",
+        token_latency_s: float = 0.0,
+        first_token_s: float = 0.0,
+        n_mode: str = "ok",
+        report_usage: bool = True,
+        capacity: int | None = None,
+        api_key: str | None = None,
+        models: Sequence[str] | None = None,
+    ) -> None:
+        if n_mode not in {"ok", "ignore", "reject"}:
+            raise ValueError(f"n_mode must be ok, ignore or reject, not {n_mode!r}")
+        self.answers = answers
+        self.default_answer = default_answer
+        self.token_latency_s = token_latency_s
+        self.first_token_s = first_token_s
+        self.n_mode = n_mode
+        self.report_usage = report_usage
+        self.api_key = api_key
+        self.models = list(models) if models is not None else None
+        self._slots = threading.BoundedSemaphore(capacity) if capacity else None
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self.requests: list[RecordedRequest] = []
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def start(self) -> FakeOpenAIServer:
+        handler = type("_BoundHandler", (_Handler,), {"fake": self})
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        assert self._httpd is not None, "server not started"
+        return self._httpd.server_address[1]
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/v1"
+
+    # -- scripting -------------------------------------------------------------------------
+    def fail_next(self, kind: str, times: int = 1, match: str | None = None, **kw: Any) -> None:
+        """Queue a fault for the next `times` requests (whose prompt contains `match`)."""
+        if kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault {kind!r} (known: {', '.join(FAULT_KINDS)})")
+        with self._lock:
+            self._faults.append(Fault(kind, times, match, **kw))
+
+    def clear(self) -> None:
+        """Forget recorded requests and pending faults."""
+        with self._lock:
+            self.requests.clear()
+            self._faults.clear()
+
+    def answer_for(self, prompt: str, index: int) -> str:
+        a = self.answers
+        if a is None:
+            return self.default_answer
+        if callable(a):
+            return a(prompt, index)
+        for key, texts in a.items():
+            if key in prompt:
+                if isinstance(texts, str):
+                    return texts
+                return texts[index % len(texts)]
+        return self.default_answer
+
+    @property
+    def completion_requests(self) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.path.endswith("completions")]
+
+    # -- internals -------------------------------------------------------------------------
+    def _take_fault(self, prompt: str) -> Fault | None:
+        with self._lock:
+            for f in self._faults:
+                if f.match is None or f.match in prompt:
+                    f.times -= 1
+                    if f.times <= 0:
+                        self._faults.remove(f)
+                    return f
+        return None
+
+    def _record(self, req: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(req)
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self._stopping.wait(seconds)
+
+
+def _prompt_of(path: str, body: dict[str, Any]) -> str:
+    if path.endswith("/chat/completions"):
+        parts = []
+        for m in body.get("messages") or []:
+            content = m.get("content")
+            if isinstance(content, list):  # content parts
+                content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+            parts.append(str(content or ""))
+        return "\n".join(parts)
+    prompt = body.get("prompt", "")
+    return prompt if isinstance(prompt, str) else "".join(map(str, prompt))
+
+
+def _cut(text: str, stop: Sequence[str]) -> str:
+    cut = min((i for s in stop if s and (i := text.find(s)) >= 0), default=-1)
+    return text[:cut] if cut >= 0 else text
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, like real servers
+    fake: FakeOpenAIServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet tests
+        pass
+
+    # -- plumbing --------------------------------------------------------------------------
+    def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] = {}) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _error(self, status: int, message: str, type_: str, headers: Mapping[str, str] = {}):
+        err = {"error": {"message": message, "type": type_, "param": None, "code": None}}
+        self._send_json(status, err, headers)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _event(self, payload: Any) -> None:
+        self._chunk(b"data: " + json.dumps(payload).encode() + b"\n\n")
+
+    def _drop(self) -> None:
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    # -- routes ----------------------------------------------------------------------------
+    def do_GET(self) -> None:
+        if self.path.rstrip("/").endswith("/models"):
+            names = self.fake.models or ["fake-model"]
+            data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in names]
+            self._send_json(200, {"object": "list", "data": data})
+        else:
+            self._error(404, f"no route GET {self.path}", "not_found_error")
+
+    def do_POST(self) -> None:
+        fake = self.fake
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        path = self.path.split("?")[0].rstrip("/")
+        try:
+            body = json.loads(raw or b"{}")
+        except json.JSONDecodeError:
+            self._error(400, "body is not JSON", "invalid_request_error")
+            return
+        prompt = _prompt_of(path, body)
+        fake._record(RecordedRequest(path, body, dict(self.headers.items()), prompt))
+        if not (path.endswith("/chat/completions") or path.endswith("/completions")):
+            self._error(404, f"no route POST {self.path}", "not_found_error")
+            return
+        auth = self.headers.get("Authorization")
+        if fake.api_key is not None and auth != f"Bearer {fake.api_key}":
+            self._error(401, "Incorrect API key provided", "invalid_request_error")
+            return
+        model = str(body.get("model", ""))
+        if fake.models is not None and model not in fake.models:
+            self._error(404, f"The model `{model}` does not exist", "invalid_request_error")
+            return
+        n = int(body.get("n") or 1)
+        if n > 1 and fake.n_mode == "reject":
+            self._error(400, "only n=1 is supported", "invalid_request_error")
+            return
+        fault = fake._take_fault(prompt)
+        if fault is not None and fault.kind == "rate_limit":
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = f"{fault.retry_after:g}"
+            if fault.retry_after_ms is not None:
+                headers["retry-after-ms"] = f"{fault.retry_after_ms:g}"
+            self._error(429, "Rate limit reached", "rate_limit_error", headers)
+            return
+        if fault is not None and fault.kind == "server_error":
+            self._error(500, "The server had an error", "server_error")
+            return
+        if fault is not None and fault.kind == "stall":
+            fake._sleep(fault.seconds)
+            self._drop()
+            return
+        if fake._slots is not None:
+            fake._slots.acquire()
+        try:
+            self._complete(path, body, prompt, n, model, fault)
+        finally:
+            if fake._slots is not None:
+                fake._slots.release()
+
+    def _complete(
+        self, path: str, body: dict[str, Any], prompt: str, n: int, model: str, fault: Fault | None
+    ) -> None:
+        fake = self.fake
+        chat = path.endswith("/chat/completions")
+        stop = body.get("stop") or []
+        stop = [stop] if isinstance(stop, str) else list(stop)
+        max_tokens = body.get("max_completion_tokens") or body.get("max_tokens") or 1 << 30
+        choices = []
+        for i in range(1 if fake.n_mode == "ignore" else n):
+            text = _cut(fake.answer_for(prompt, i), stop)
+            toks = fake_tokens(text)
+            reason = "stop"
+            if len(toks) > max_tokens:
+                toks, reason = toks[:max_tokens], "length"
+            choices.append(_Choice(i, toks, reason))
+        prompt_tokens = len(fake_tokens(prompt))
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": sum(len(c.tokens) for c in choices),
+            "total_tokens": prompt_tokens + sum(len(c.tokens) for c in choices),
+        }
+        head = {
+            "id": f"{'chatcmpl' if chat else 'cmpl'}-{len(fake.requests)}",
+            "object": "chat.completion" if chat else "text_completion",
+            "created": int(time.time()),
+            "model": model or "fake-model",
+        }
+        if not body.get("stream"):
+            fake._sleep(
+                fake.first_token_s
+                + fake.token_latency_s * max((len(c.tokens) for c in choices), default=0)
+            )
+            out = [_final_choice(c, chat) for c in choices]
+            payload = {**head, "choices": out}
+            if fake.report_usage:
+                payload["usage"] = usage
+            self._send_json(200, payload)
+            return
+        if chat:
+            head["object"] = "chat.completion.chunk"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        fake._sleep(fake.first_token_s)
+        sent = 0
+        try:
+            for event in _stream_events(choices, chat):
+                if fault is not None and sent >= fault.after:
+                    if fault.kind == "drop":
+                        self._drop()
+                        return
+                    if fault.kind == "malformed":
+                        self._chunk(b'data: {"choices": [{"index": 0, "delta": {"content\n\n')
+                        fault = None
+                    elif fault.kind == "truncate":
+                        self._chunk(b"")  # a clean end of body, mid-answer
+                        return
+                if event is None:
+                    fake._sleep(fake.token_latency_s)
+                    continue
+                self._event({**head, **event})
+                sent += 1
+            include_usage = (body.get("stream_options") or {}).get("include_usage")
+            if fake.report_usage and include_usage:
+                self._event({**head, "choices": [], "usage": usage})
+            self._chunk(b"data: [DONE]\n\n")
+            self._chunk(b"")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+
+
+def _final_choice(c: _Choice, chat: bool) -> dict[str, Any]:
+    text = "".join(c.tokens)
+    if chat:
+        message = {"role": "assistant", "content": text}
+        return {"index": c.index, "message": message, "finish_reason": c.finish_reason}
+    return {"index": c.index, "text": text, "finish_reason": c.finish_reason, "logprobs": None}
+
+
+def _stream_events(choices: list[_Choice], chat: bool) -> Iterator[dict[str, Any] | None]:
+    """One event per choice per token step (None marks the end of a step: time passes), then
+    a finish event per choice — how batched servers (vLLM) interleave choices."""
+    if chat:
+        for c in choices:
+            yield {"choices": [_delta(c.index, {"role": "assistant", "content": ""}, None)]}
+    steps = max((len(c.tokens) for c in choices), default=0)
+    for t in range(steps):
+        for c in choices:
+            if t < len(c.tokens):
+                tok = c.tokens[t]
+                yield {
+                    "choices": [
+                        _delta(c.index, {"content": tok}, None)
+                        if chat
+                        else _text(c.index, tok, None)
+                    ]
+                }
+        yield None
+    for c in choices:
+        yield {
+            "choices": [
+                _delta(c.index, {}, c.finish_reason)
+                if chat
+                else _text(c.index, "", c.finish_reason)
+            ]
+        }
+
+
+def _delta(index: int, delta: dict[str, Any], finish: str | None) -> dict[str, Any]:
+    return {"index": index, "delta": delta, "finish_reason": finish, "logprobs": None}
+
+
+def _text(index: int, text: str, finish: str | None) -> dict[str, Any]:
+    return {"index": index, "text": text, "finish_reason": finish, "logprobs": None}
+
+
+def fake_openai_fixture() -> Iterator[FakeOpenAIServer]:
+    """Body of the `fake_openai` pytest fixture (tests/conftest.py): a started server, stopped
+    after the test. Configure it in the test (`fake_openai.answers = {...}`, `.n_mode = ...`)."""
+    with FakeOpenAIServer() as srv:
+        yield srv
