@@ -12,6 +12,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,10 @@ from core.errors import VerifyError
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 WORKER_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
 HELLO_TIMEOUT_S = 60.0
+STALL_GRACE_S = 15.0
+"""The engine's own hard kill: a worker with jobs that reports nothing for twice the longest
+job timeout plus this is treated as wedged; its whole process group (and, through its PID
+namespace, every candidate) is killed, and it is restarted."""
 
 
 class WorkerClient:
@@ -35,6 +41,9 @@ class WorkerClient:
         self._ids = itertools.count(1)
         self._stderr = b""
         self._closing = False
+        self._progress = 0.0  # loop time of the last result (or of work arriving when idle)
+        self._watchdog: asyncio.Task[None] | None = None
+        self.stalls = 0
 
     async def __aenter__(self) -> WorkerClient:
         await self.start()
@@ -73,6 +82,33 @@ class WorkerClient:
             raise VerifyError(f"verifier worker failed to start: {last[0]}") from None
         self._reader = asyncio.create_task(self._read())
         self._stderr_task = asyncio.create_task(self._drain_stderr(self._proc))
+        if self._watchdog is None:
+            self._watchdog = asyncio.create_task(self._watch())
+
+    async def _watch(self) -> None:
+        """Kill a worker that stopped making progress (see STALL_GRACE_S)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, STALL_GRACE_S / 4))
+            proc = self._proc
+            if proc is None or not self._pending or proc.returncode is not None:
+                continue
+            longest = max(float(job.get("timeout_s", 5.0)) for job, _, _ in self._pending.values())
+            if loop.time() - self._progress > 2 * longest + STALL_GRACE_S:
+                self.stalls += 1
+                await self._kill_group(proc)
+                self._progress = loop.time()
+
+    async def _kill_group(self, proc: asyncio.subprocess.Process) -> None:
+        """SIGTERM first (the worker then kills its candidates itself), SIGKILL the group after
+        a moment; the reader sees the pipe close and restarts the worker."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(2):
+                await proc.wait()
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
 
     async def _drain_stderr(self, proc: asyncio.subprocess.Process) -> None:
         assert proc.stderr is not None
@@ -83,7 +119,11 @@ class WorkerClient:
         assert self._proc is not None and self._proc.stdout is not None
         stdout = self._proc.stdout
         while line := await stdout.readline():
-            result = json.loads(line)
+            self._progress = asyncio.get_running_loop().time()
+            try:
+                result = json.loads(line)
+            except ValueError:
+                continue
             entry = self._pending.pop(result.pop("id", None), None)
             if entry is not None and not entry[1].done():
                 entry[1].set_result(result)
@@ -93,8 +133,8 @@ class WorkerClient:
     async def _restart(self) -> None:
         """The worker died: start a new one and resubmit what was in flight (once)."""
         if self._proc is not None:
-            with contextlib.suppress(ProcessLookupError):
-                self._proc.kill()
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
             await self._proc.wait()
         inflight = list(self._pending.items())
         self._pending.clear()
@@ -119,6 +159,8 @@ class WorkerClient:
     ) -> None:
         assert self._proc is not None and self._proc.stdin is not None
         job_id = next(self._ids)
+        if not self._pending:
+            self._progress = asyncio.get_running_loop().time()
         self._pending[job_id] = (job, fut, attempts)
         self._proc.stdin.write((json.dumps({**job, "id": job_id}) + "\n").encode())
 
@@ -134,6 +176,11 @@ class WorkerClient:
 
     async def close(self) -> None:
         self._closing = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watchdog
+            self._watchdog = None
         proc = self._proc
         if proc is None:
             return
@@ -141,10 +188,10 @@ class WorkerClient:
             with contextlib.suppress(OSError, RuntimeError):
                 proc.stdin.close()
         try:
-            await asyncio.wait_for(proc.wait(), 10)
+            async with asyncio.timeout(10):
+                await proc.wait()
         except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
+            await self._kill_group(proc)
             await proc.wait()
         if self._reader is not None:
             self._reader.cancel()

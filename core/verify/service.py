@@ -90,6 +90,7 @@ class VerifierService:
         self._known: dict[Key, Verdict] = {}
         self._inflight: dict[Key, list[tuple[int, str]]] = {}
         self._waiters: dict[int, list[asyncio.Future[Verdict]]] = {}
+        self._fresh: set[int] = set()  # ids asked for by verify(): run again, never reuse
         self._buffer: list[tuple[int, str, Verdict]] = []
         self._slots = asyncio.Semaphore(self.config.workers * 4)
         self._jobs: set[asyncio.Task[None]] = set()
@@ -114,11 +115,11 @@ class VerifierService:
             await self.close()
 
     async def close(self) -> None:
-        for task in [*self._tasks, *self._jobs]:
+        tasks = [*self._tasks, *self._jobs]
+        for task in tasks:
             task.cancel()
-        for task in [*self._tasks, *self._jobs]:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if tasks:  # bounded: closing must never hang on a task that ignores its cancel
+            await asyncio.wait(tasks, timeout=5)
         await self.pool.close()
         with contextlib.suppress(Exception):
             await self._flush()
@@ -139,9 +140,13 @@ class VerifierService:
         self._wakeup.set()
 
     async def verify(self, candidate_id: int) -> Verdict:
-        """Verify one candidate now and return its stored verdict (the TUI's edit path)."""
+        """Run one candidate now and return its stored verdict (the TUI's edit path).
+
+        Always executes the program (an existing verdict, its own or a same-program one, is
+        replaced, e.g. after the limits changed) and stores the result in place."""
         fut: asyncio.Future[Verdict] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(candidate_id, []).append(fut)
+        self._fresh.add(candidate_id)
         self.submit([candidate_id])
         return await fut
 
@@ -186,7 +191,9 @@ class VerifierService:
         await self._load_known(rows)
         for row in rows:
             cid, key = row["id"], (row["problem_id"], row["code_hash"])
-            if key in self._known:
+            fresh = cid in self._fresh
+            self._fresh.discard(cid)
+            if key in self._known and not fresh:
                 self.counts["reused"] += 1
                 self._buffer.append((cid, row["problem_id"], self._known[key]))
             elif key in self._inflight:
@@ -269,10 +276,17 @@ class VerifierService:
             self._flush_now.set()
 
     async def _flusher(self) -> None:
+        """Flush when kicked or every flush_s. A timer sets the event rather than wait_for:
+        on Python 3.11 a cancel that meets wait_for's own timeout can be lost, and close()
+        would then wait for this task forever."""
+        loop = asyncio.get_running_loop()
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._flush_now.wait(), self.flush_s)
+                timer = loop.call_later(self.flush_s, self._flush_now.set)
+                try:
+                    await self._flush_now.wait()
+                finally:
+                    timer.cancel()
                 self._flush_now.clear()
                 await self._flush()
         except asyncio.CancelledError:

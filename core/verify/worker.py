@@ -149,24 +149,26 @@ class Worker:
             self.sel.register(fd, selectors.EVENT_READ, (what, run))
         self.running[pid] = run
 
-    def read_child(self, what: str, run: Running, fd: int) -> None:
-        while True:
+    def read_child(self, what: str, run: Running, fd: int, max_chunks: int = 16) -> None:
+        """Read what is there, a bounded number of chunks (a child writing as fast as we read
+        must not keep the loop from its deadlines), keeping at most the caps."""
+        limit = MAX_REPORT if what == "res" else run.out_limit
+        buf = run.res if what == "res" else run.out
+        for _ in range(max_chunks):
             try:
                 chunk = os.read(fd, 1 << 16)
-            except (BlockingIOError, OSError):
+            except BlockingIOError:
                 return
+            except OSError:
+                chunk = b""
             if not chunk:
-                self.sel.unregister(fd)
+                with contextlib.suppress(KeyError, ValueError):
+                    self.sel.unregister(fd)
                 return
-            if what == "res":
-                if len(run.res) < MAX_REPORT:
-                    run.res += chunk
-                continue
-            run.out += chunk
-            if len(run.out) > run.out_limit and run.killed is None:
-                self.kill(run, "output-limit")
-                del run.out[run.out_limit :]
-                return
+            if len(buf) <= limit:
+                buf += chunk[: limit + 1 - len(buf)]
+            if len(buf) > limit and run.killed is None:
+                self.kill(run, "output-limit" if what == "out" else "report-limit")
 
     def kill(self, run: Running, reason: str) -> None:
         run.killed = run.killed or reason
@@ -204,14 +206,14 @@ class Worker:
                     os.waitpid(pid, 0)
 
     def finish(self, run: Running) -> None:
+        del self.running[run.pid]
+        self.sweep(run)  # first: once nothing of the candidate lives, the pipes run dry
         for fd, what in ((run.out_r, "out"), (run.res_r, "res")):
             if fd in self.sel.get_map():
-                self.read_child(what, run, fd)
+                self.read_child(what, run, fd, max_chunks=64)
                 with contextlib.suppress(KeyError, ValueError):
                     self.sel.unregister(fd)
             os.close(fd)
-        del self.running[run.pid]
-        self.sweep(run)
         self.free.append(run.slot)
         shutil.rmtree(run.workdir, ignore_errors=True)
         result = classify(run, time.monotonic() - run.started)
@@ -285,6 +287,9 @@ def classify(run: Running, duration: float) -> dict[str, Any]:
     if run.killed == "output-limit":
         result["status"] = "output-limit"
         result["error_message"] = f"printed more than {run.out_limit // 1024} KB"
+    elif run.killed == "report-limit":
+        result["status"] = "output-limit"
+        result["error_message"] = f"wrote more than {MAX_REPORT // 1024} KB to the report channel"
     elif report is not None:
         result.update(report)
     elif run.killed == "timeout":

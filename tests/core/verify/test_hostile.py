@@ -7,9 +7,11 @@ uid is left (nothing outlives its check).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import threading
 import uuid
@@ -18,9 +20,16 @@ from pathlib import Path
 
 import pytest
 
+from core.verify import client as client_module
 from core.verify.client import WorkerPool
 from core.verify.verdict import CheckSpec, Verdict
-from tests.core.verify.conftest import GOOD, candidate_processes, check, per_candidate_uid
+from tests.core.verify.conftest import (
+    GOOD,
+    candidate_processes,
+    check,
+    per_candidate_uid,
+    survivors,
+)
 
 ASSERTS = CheckSpec("asserts", tests=["assert f(1) == 2"])
 
@@ -28,6 +37,7 @@ ASSERTS = CheckSpec("asserts", tests=["assert f(1) == 2"])
 async def contained(pool: WorkerPool, verdict: Verdict, *statuses: str) -> None:
     assert verdict.status in statuses, verdict
     assert verdict.detail and "\n" not in verdict.detail
+    assert survivors(pool) == []
     if per_candidate_uid(pool):
         assert candidate_processes(pool.isolation) == []
     after = await check(pool, GOOD)
@@ -258,9 +268,74 @@ async def test_daemon_outliving_the_child(pool: WorkerPool) -> None:
         "def solution():\n    return 18\n"
     )
     v = await check(pool, code)
-    if not per_candidate_uid(pool):
-        pytest.skip("survivor check needs per-candidate uids (root)")
-    await contained(pool, v, "pass")
+    await contained(pool, v, "pass")  # contained() finds no process left below the worker
+
+
+async def test_daemon_outliving_the_child_while_it_runs(pool: WorkerPool) -> None:
+    """The daemon escapes the process group before the wall-clock kill of that group."""
+    code = (
+        "import os, time\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    while True:\n"
+        "        time.sleep(1)\n"
+        "time.sleep(1000)\n"
+    )
+    v = await check(pool, code, timeout_s=1)
+    await contained(pool, v, "timeout")
+
+
+async def test_grandchild_printing_forever_after_the_child_exits(pool: WorkerPool) -> None:
+    code = (
+        "import os\n"
+        "if os.fork() == 0:\n"
+        "    os.setsid()\n"
+        "    while True:\n"
+        "        os.write(1, b'y' * 65536)\n"
+        "def solution():\n    return 18\n"
+    )
+    v = await check(pool, code, timeout_s=2)
+    await contained(pool, v, "pass", "output-limit")
+
+
+async def test_flooding_the_report_channel(pool: WorkerPool) -> None:
+    v = await check(pool, "import os\nwhile True:\n    os.write(3, b'z' * 65536)\n", timeout_s=2)
+    await contained(pool, v, "output-limit")
+    assert "report channel" in v.detail
+
+
+async def test_ignoring_signals_does_not_outlast_the_timeout(pool: WorkerPool) -> None:
+    code = (
+        "import signal\n"
+        "for s in (signal.SIGTERM, signal.SIGXCPU, signal.SIGINT, signal.SIGHUP):\n"
+        "    signal.signal(s, signal.SIG_IGN)\n"
+        "while True:\n    pass\n"
+    )
+    v = await check(pool, code, timeout_s=1)
+    await contained(pool, v, "timeout")
+
+
+async def test_wedged_worker_is_killed_and_replaced(
+    pool: WorkerPool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine's last line: a worker that stops answering (here: stopped with SIGSTOP, the
+    whole group) is killed with its candidates and restarted; the job still gets a verdict."""
+    monkeypatch.setattr(client_module, "STALL_GRACE_S", 1.0)
+    old_pid = pool.clients[0].pid
+    assert old_pid is not None
+    os.killpg(old_pid, signal.SIGSTOP)
+    v = await check(pool, GOOD, timeout_s=0.5)
+    assert v.status == "pass", v
+    assert pool.clients[0].stalls == 1
+    assert pool.clients[0].pid != old_pid
+    for _ in range(100):  # the old group (worker and its PID 1) is going, not staying
+        try:
+            os.killpg(old_pid, 0)
+        except ProcessLookupError:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        pytest.fail(f"process group {old_pid} still alive")
 
 
 async def test_closing_stdout_keeps_the_verdict_channel(pool: WorkerPool) -> None:
