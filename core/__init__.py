@@ -44,6 +44,7 @@ from core.events import (
     TokensStreamed,
     TrainProgressed,
 )
+from core.generate import Completion, GenerationWorker
 from core.project import ASSETS, Project, init_project, is_project
 from core.prompts import (
     PromptVersion,
@@ -59,6 +60,7 @@ from core.prompts import (
     save_prompt,
     seed_default_prompts,
 )
+from core.sampling import DryRunPlan, RunControl, RunSummary, SampleOptions, dry_run, sample
 from core.status import project_status
 from core.store import (
     ProblemFilter,
@@ -88,8 +90,10 @@ __all__ = [
     "BudgetExhausted",
     "CandidateAdded",
     "CandidateVerified",
+    "Completion",
     "ConfigError",
     "DatasetError",
+    "DryRunPlan",
     "EktError",
     "Estimate",
     "EvalError",
@@ -99,6 +103,7 @@ __all__ = [
     "Event",
     "EventBus",
     "FieldMap",
+    "GenerationWorker",
     "ImportOptions",
     "ImportReport",
     "ModelError",
@@ -114,7 +119,10 @@ __all__ = [
     "RequestFailed",
     "RequestFinished",
     "RequestStarted",
+    "RunControl",
     "RunStateChanged",
+    "RunSummary",
+    "SampleOptions",
     "SftPreview",
     "StatusCounts",
     "Store",
@@ -133,6 +141,7 @@ __all__ = [
     "count_problems",
     "count_tokens",
     "current_prompt",
+    "dry_run",
     "ensure_demo_project",
     "find_leaks_in_store",
     "find_train_run",
@@ -161,6 +170,7 @@ __all__ = [
     "resolve_prompt",
     "resume_training",
     "run_eval",
+    "sample",
     "save_prompt",
     "seed_default_prompts",
     "status_counts",

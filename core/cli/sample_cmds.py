@@ -1,0 +1,232 @@
+"""`ekt sample`: create or continue a teacher sampling run (every flag has an ekt.toml twin)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from typing import Any
+
+import click
+
+from core.cli.app import cli as root
+from core.cli.app import run
+from core.project import Project
+
+
+def _split_ids(value: str | None) -> list[str] | None:
+    if value is None:
+        return None
+    return [p.strip() for p in value.split(",") if p.strip()]
+
+
+class _Progress:
+    """One live line on stderr from the bus: requests, samples, verdicts, tokens, spend."""
+
+    def __init__(self) -> None:
+        self.done = self.failed = self.samples = self.passed = self.verified = 0
+        self.tokens = 0
+        self.cost = 0.0
+        self.retries = 0
+        self.started = time.monotonic()
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def feed(self, event: Any) -> None:
+        from core.events import CandidateAdded, CandidateVerified, RequestFailed, RequestFinished
+
+        if isinstance(event, RequestFinished):
+            self.done += 1
+            self.tokens += event.completion_tokens
+            self.cost += event.cost_usd
+        elif isinstance(event, RequestFailed):
+            if event.final:
+                self.failed += 1
+            else:
+                self.retries += 1
+        elif isinstance(event, CandidateAdded):
+            self.samples += 1
+        elif isinstance(event, CandidateVerified):
+            self.verified += 1
+            self.passed += event.status == "pass"
+
+    def line(self) -> str:
+        el = max(time.monotonic() - self.started, 1e-6)
+        return (
+            f"requests {self.done + self.failed} ({self.failed} failed,"
+            f" {self.retries} retries) · samples {self.samples} · verified {self.verified}"
+            f" (pass {self.passed}) · {self.tokens} tok ({self.tokens / el:.0f}/s)"
+            f" · ${self.cost:.4f}"
+        )
+
+    def show(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self.last < (0.5 if self.tty else 5.0):
+            return
+        self.last = now
+        if self.tty:
+            click.echo("\r\x1b[2K" + self.line(), nl=False, err=True)
+        else:
+            click.echo(self.line(), err=True)
+
+
+async def _watch(project: Project, progress: _Progress) -> None:
+    with project.bus.subscribe() as queue:
+        while True:
+            try:
+                event = await asyncio.wait_for(queue.get(), 0.5)
+            except TimeoutError:
+                progress.show()
+                continue
+            progress.feed(event)
+            progress.show()
+
+
+def _dry_text(plan: Any) -> str:
+    approx = "" if plan.prompt_tokens_exact else "≈"
+    state = "continues" if plan.exists else "creates"
+    prompts = ", ".join(f"{k}: {v}" for k, v in sorted(plan.prompts.items())) or "none"
+    budget = f" · budget ${plan.budget_usd}" if plan.budget_usd is not None else ""
+    lines = [
+        f"dry run: {state} run {plan.run!r} with {plan.teacher} ({prompts})",
+        f"  problems {plan.problems} · samples already stored {plan.already_done}",
+        f"  requests {plan.requests} · samples {plan.samples}",
+        f"  prompt tokens {approx}{plan.prompt_tokens}"
+        f" · completion tokens ≤ {plan.completion_tokens_bound}",
+        f"  cost ≤ ${plan.cost_bound_usd:.4f} (at ${plan.price_prompt}/M prompt,"
+        f" ${plan.price_completion}/M completion){budget}",
+        "  nothing was sent and nothing was written",
+    ]
+    return "\n".join(lines)
+
+
+def _summary_text(s: Any) -> str:
+    verdicts = ", ".join(f"{k} {v}" for k, v in sorted(s.verdicts.items()) if v) or "not verified"
+    lines = [
+        f"run {s.name} ({'created' if s.created else 'continued'}, {s.teacher}): {s.state}"
+        f" in {s.elapsed_s:.1f} s",
+        f"  requests {s.requests_done} done, {s.requests_failed} failed of {s.requests_planned}"
+        f" planned · samples {s.samples} · problems {s.problems}",
+        f"  tokens {s.prompt_tokens} prompt + {s.completion_tokens} completion"
+        f" · cost ${s.cost_usd:.4f} (run total ${s.run_cost_usd:.4f})",
+        f"  verdicts: {verdicts}",
+    ]
+    if s.message:
+        lines.append(f"  {s.message}")
+    return "\n".join(lines)
+
+
+@root.command("sample")
+@click.option("--teacher", "backend", type=click.Choice(["openai", "local"]), help="Backend.")
+@click.option("--base-url", help="OpenAI-compatible endpoint (openai backend).")
+@click.option("--model", help='Model name (openai) or hub id / folder / .gguf / "smollm2" (local).')
+@click.option("--api-key-env", help="Environment variable holding the API key.")
+@click.option("--mode", type=click.Choice(["chat", "completion"]), help="Endpoint flavour.")
+@click.option("--n", "n", type=int, help="Samples per problem.")
+@click.option("--temperature", type=float, help="Sampling temperature.")
+@click.option("--top-p", type=float, help="Nucleus sampling.")
+@click.option("--max-tokens", type=int, help="Completion tokens per sample.")
+@click.option("--concurrency", type=int, help="Requests in flight at once.")
+@click.option("--budget-usd", type=float, help="Stop issuing requests before this spend.")
+@click.option("--price-prompt", type=float, help="USD per 1M prompt tokens.")
+@click.option("--price-completion", type=float, help="USD per 1M completion tokens.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print requests, tokens and cost bound; send nothing."
+)
+@click.option("--run", "run_name", metavar="NAME", help="Run to create or continue.")
+@click.option("--limit", type=int, help="Only the first N selected problems.")
+@click.option("--problems", metavar="ID,...", help="Only these problems.")
+@click.option("--unsolved-only", is_flag=True, help="Only problems without gold yet.")
+@click.option("--split", help="Only problems of this split.")
+@click.option("--prompt", metavar="VERSION", help="Prompt: NAME, NAME@N, N or #ID.")
+@click.option("--no-verify", is_flag=True, help="Do not verify candidates as they arrive.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
+def sample_cmd(
+    backend: str | None,
+    base_url: str | None,
+    model: str | None,
+    api_key_env: str | None,
+    mode: str | None,
+    n: int | None,
+    temperature: float | None,
+    top_p: float | None,
+    max_tokens: int | None,
+    concurrency: int | None,
+    budget_usd: float | None,
+    price_prompt: float | None,
+    price_completion: float | None,
+    dry_run: bool,
+    run_name: str | None,
+    limit: int | None,
+    problems: str | None,
+    unsolved_only: bool,
+    split: str | None,
+    prompt: str | None,
+    no_verify: bool,
+    as_json: bool,
+) -> None:
+    """Sample candidate programs from the teacher; re-running the same command continues."""
+    from core.sampling import RunControl, SampleOptions, sample
+    from core.sampling import dry_run as plan_dry_run
+
+    teacher = {
+        k: v
+        for k, v in {
+            "backend": backend, "base_url": base_url, "model": model, "api_key_env": api_key_env,
+            "mode": mode, "price_prompt": price_prompt, "price_completion": price_completion,
+        }.items()
+        if v is not None
+    }  # fmt: skip
+    options = SampleOptions(
+        run=run_name, limit=limit, problems=_split_ids(problems), unsolved_only=unsolved_only,
+        split=split, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
+        concurrency=concurrency, budget_usd=budget_usd, prompt=prompt,
+        verify=False if no_verify else None, teacher=teacher,
+    )  # fmt: skip
+
+    if dry_run:
+        plan = run(lambda p: plan_dry_run(p, options))
+        click.echo(json.dumps(plan.to_dict()) if as_json else _dry_text(plan))
+        return
+
+    async def go(project: Project) -> Any:
+        control = RunControl()
+        loop = asyncio.get_running_loop()
+        hits = 0
+
+        def on_signal() -> None:  # first Ctrl-C stops cleanly, a second one aborts
+            nonlocal hits
+            hits += 1
+            if hits == 1:
+                click.echo("\nekt: stopping (Ctrl-C again to abort)", err=True)
+                control.stop()
+            else:
+                for task in asyncio.all_tasks(loop):
+                    task.cancel()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, on_signal)
+        progress = _Progress()
+        watcher = asyncio.create_task(_watch(project, progress))
+        task = asyncio.create_task(sample(project, options, control=control))
+
+        try:
+            summary = await task
+        finally:
+            watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watcher
+            if progress.last:
+                progress.show(force=True)
+                if progress.tty:
+                    click.echo("", err=True)
+        return summary
+
+    summary = run(go)
+    if summary.budget_exhausted:
+        click.echo(f"ekt: {summary.message}", err=True)
+    click.echo(json.dumps(summary.to_dict()) if as_json else _summary_text(summary))

@@ -1,0 +1,195 @@
+"""The generation subprocess: `python -m core.generate --model PATH [--dtype D] [--device D]`.
+
+Loads the model once, then answers JSON-line requests from stdin on the original stdout
+(everything else the libraries print goes to stderr, so the protocol stream stays clean):
+
+  → {"id": 1, "prompts": [...], "n": 8, "stop": [...], "max_new_tokens": 320,
+     "temperature": 0.8, "top_p": 0.95, "seed": 0, "stream": true, "chat": false, "system": ""}
+  ← {"type": "ready", "max_positions": 8192}                                    (once, after load)
+  ← {"id": 1, "type": "delta", "prompt": 0, "choice": 3, "text": "..."}         (when streaming)
+  ← {"id": 1, "type": "result", "completions": [[{"text", "prompt_tokens",
+     "completion_tokens", "finish_reason"}, ...], ...]}
+  ← {"id": 1, "type": "error", "message": "..."} / {"type": "fatal", "message": "..."}
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from typing import Any, TextIO
+
+from core.evaluate.extract import cut_at_stop
+
+MAX_ROWS = 32  # sequences generated together: prompts × n per forward pass
+
+
+def _send(out: TextIO, msg: dict[str, Any]) -> None:
+    out.write(json.dumps(msg) + "\n")
+    out.flush()
+
+
+class _Streamer:
+    """Per-row incremental decode for `model.generate(streamer=...)`: sends the new text of each
+    row (cut at the first stop string) at most every `interval` seconds per batch."""
+
+    def __init__(
+        self, tok: Any, rows: list[tuple[int, int]], stop: list[str], emit: Any, interval: float
+    ) -> None:
+        self.tok, self.rows, self.stop, self.emit = tok, rows, stop, emit
+        self.ids: list[list[int]] = [[] for _ in rows]
+        self.sent = [""] * len(rows)
+        self.prompt_seen = False
+        self.interval = interval
+        self.last = 0.0
+
+    def put(self, value: Any) -> None:
+        if not self.prompt_seen:  # the first call carries the prompt ids
+            self.prompt_seen = True
+            return
+        for i, token in enumerate(value.reshape(-1).tolist()):
+            self.ids[i].append(token)
+        now = time.monotonic()
+        if now - self.last >= self.interval:
+            self.last = now
+            self.flush()
+
+    def flush(self) -> None:
+        for i, (p, c) in enumerate(self.rows):
+            text = cut_at_stop(self.tok.decode(self.ids[i], skip_special_tokens=True), self.stop)
+            text = text.rstrip("\ufffd")  # a character whose bytes are not all generated yet
+            sent = self.sent[i]
+            if len(text) > len(sent) and text.startswith(sent):
+                self.emit(p, c, text[len(sent) :])
+                self.sent[i] = text
+
+    def end(self) -> None:
+        self.flush()
+
+
+def _encode(tok: Any, prompts: list[str], chat: bool, system: str) -> list[str]:
+    if not chat:
+        return prompts
+    out = []
+    for prompt in prompts:
+        messages = ([{"role": "system", "content": system}] if system else []) + [
+            {"role": "user", "content": prompt}
+        ]
+        out.append(tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+    return out
+
+
+def _generate(model: Any, tok: Any, req: dict[str, Any], out: TextIO) -> list[list[dict]]:
+    import torch
+
+    n, stop = int(req["n"]), [s for s in req.get("stop") or [] if s]
+    temperature, rid = float(req.get("temperature", 1.0)), req["id"]
+    greedy = temperature <= 0
+    texts = _encode(tok, list(req["prompts"]), bool(req.get("chat")), req.get("system") or "")
+    results: list[list[dict]] = [[] for _ in texts]
+    device = next(model.parameters()).device
+    limit = getattr(model.config, "max_position_embeddings", None)
+    per = 1 if greedy else n  # sequences per prompt in one pass
+    step_prompts = max(1, MAX_ROWS // per)
+    if req.get("seed") is not None:
+        torch.manual_seed(int(req["seed"]))
+    for start in range(0, len(texts), step_prompts):
+        idx = list(range(start, min(start + step_prompts, len(texts))))
+        enc = tok([texts[i] for i in idx], return_tensors="pt", padding=True).to(device)
+        lengths = enc["attention_mask"].sum(dim=1).tolist()
+        width = enc["input_ids"].shape[1]
+        if limit and width >= limit:
+            raise ValueError(f"prompt of {width} tokens exceeds the model's context of {limit}")
+        streamer = None
+        if req.get("stream"):
+            rows = [(i, c) for i in idx for c in range(per)]
+            streamer = _Streamer(
+                tok,
+                rows,
+                stop,
+                lambda p, c, t: _send(
+                    out, {"id": rid, "type": "delta", "prompt": p, "choice": c, "text": t}
+                ),
+                0.05,
+            )
+        kwargs: dict[str, Any] = {"do_sample": not greedy, "num_return_sequences": per}
+        if not greedy:
+            kwargs.update(temperature=temperature, top_p=float(req.get("top_p", 1.0)))
+        max_new = int(req["max_new_tokens"])
+        if limit:
+            max_new = max(1, min(max_new, limit - width))
+        with torch.no_grad():
+            ids = model.generate(
+                **enc,
+                max_new_tokens=max_new,
+                pad_token_id=tok.pad_token_id,
+                stop_strings=stop or None,
+                tokenizer=tok,
+                streamer=streamer,
+                **kwargs,
+            )
+        ends = {tok.eos_token_id, tok.pad_token_id}
+        for row, seq in enumerate(ids[:, width:].tolist()):
+            p = idx[row // per]
+            used = next((k + 1 for k, t in enumerate(seq) if t in ends), len(seq))
+            raw = tok.decode(seq[:used], skip_special_tokens=True)
+            text = cut_at_stop(raw, stop)
+            hit_stop = len(text) < len(raw) or used < len(seq)
+            item = {
+                "text": text,
+                "prompt_tokens": int(lengths[row // per]),
+                "completion_tokens": used,
+                "finish_reason": "stop" if hit_stop else "length",
+            }
+            results[p].append(item)
+    if greedy:  # one greedy pass stands for every requested sample
+        results = [r * n for r in results]
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m core.generate")
+    parser.add_argument("--model", required=True)
+    parser.add_argument("--dtype", default="auto")
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args(argv)
+    proto = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)  # stray prints from libraries must not corrupt the protocol
+    sys.stdout = sys.stderr
+    try:
+        import torch
+
+        from core.models import load_model, load_tokenizer
+
+        device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        dtype = args.dtype
+        if dtype == "auto":
+            dtype = "bfloat16" if device.startswith("cuda") else "float32"
+        tok = load_tokenizer(args.model)
+        tok.padding_side = "left"
+        model = load_model(args.model, dtype=dtype, device=device)
+        model.eval()
+    except Exception as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        _send(proto, {"type": "fatal", "message": message})
+        return 1
+    limit = getattr(model.config, "max_position_embeddings", None)
+    _send(proto, {"type": "ready", "max_positions": limit, "device": device, "dtype": dtype})
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        req = json.loads(line)
+        try:
+            completions = _generate(model, tok, req, proto)
+        except Exception as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _send(proto, {"id": req.get("id"), "type": "error", "message": msg})
+            continue
+        _send(proto, {"id": req["id"], "type": "result", "completions": completions})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,174 @@
+"""What a sampling call is asked to do, how it is steered while running, and what it reports.
+
+`SampleOptions` holds per-call overrides of the project's `[teacher]` / `[sampling]` sections
+(None = keep the config's value); `effective_sections` validates the merge exactly like
+ekt.toml, so a bad value fails with the same kind of one-line message before anything is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.config import ProjectConfig, SamplingSection, TeacherSection, format_validation_error
+from core.errors import ConfigError
+
+# Sampling fields that define a run's identity (with the teacher's IDENTITY_TEACHER and the
+# prompt versions); the others may change from one invocation of a run to the next.
+IDENTITY_SAMPLING = ("temperature", "top_p", "max_tokens", "stop", "seed")
+IDENTITY_TEACHER = ("backend", "base_url", "model", "mode", "system")
+
+
+@dataclass
+class SampleOptions:
+    run: str | None = None
+    limit: int | None = None
+    problems: list[str] | None = None
+    unsolved_only: bool = False
+    split: str | None = None
+    n: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    concurrency: int | None = None
+    budget_usd: float | None = None
+    prompt: str | None = None
+    verify: bool | None = None
+    teacher: dict[str, Any] = field(default_factory=dict)
+
+    def sampling_overrides(self) -> dict[str, Any]:
+        names = ("n", "temperature", "top_p", "max_tokens", "concurrency", "budget_usd")
+        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
+
+
+def effective_sections(
+    config: ProjectConfig,
+    options: SampleOptions,
+    *,
+    stored_teacher: dict[str, Any] | None = None,
+    stored_sampling: dict[str, Any] | None = None,
+) -> tuple[TeacherSection, SamplingSection]:
+    """ekt.toml, then a continued run's stored identity, then this call's overrides."""
+    teacher = {**config.teacher.model_dump(), **(stored_teacher or {}), **options.teacher}
+    sampling = {
+        **config.sampling.model_dump(),
+        **(stored_sampling or {}),
+        **options.sampling_overrides(),
+    }
+    if options.prompt is not None:
+        sampling["prompt"] = options.prompt
+    if options.verify is not None:
+        sampling["verify"] = options.verify
+    try:
+        return TeacherSection.model_validate(teacher), _sampling(sampling)
+    except ValidationError as exc:
+        raise ConfigError(format_validation_error("sampling options", exc)) from None
+
+
+def _sampling(data: dict[str, Any]) -> SamplingSection:
+    return SamplingSection.model_validate(data)
+
+
+def check_options(options: SampleOptions) -> None:
+    """Values no config field validates: problem selection."""
+    if options.limit is not None and options.limit < 1:
+        raise ConfigError(f"limit {options.limit}: expected a positive number of problems")
+    if options.problems is not None and not [p for p in options.problems if p.strip()]:
+        raise ConfigError("problems: expected at least one problem id")
+    if options.run is not None and not options.run.strip():
+        raise ConfigError("run: expected a non-empty name")
+
+
+class RunControl:
+    """Pause / resume / stop a running `sample()` from outside (the TUI's buttons, a signal).
+
+    Pause stops issuing new requests (those in flight finish and are stored); stop also
+    cancels the requests in flight: they were not completed, so a resume sends them again."""
+
+    def __init__(self) -> None:
+        self._running = asyncio.Event()
+        self._running.set()
+        self._stopped = asyncio.Event()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._running.set()  # wake a paused run so it can end
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    async def wait_running(self) -> None:
+        await self._running.wait()
+
+    async def wait_stopped(self) -> None:
+        await self._stopped.wait()
+
+
+@dataclass
+class RunSummary:
+    """The outcome of one `sample()` call (the run may hold more from earlier calls)."""
+
+    run_id: int
+    name: str
+    state: str  # done | stopped (by control or budget)
+    created: bool
+    teacher: str
+    problems: int
+    requests_planned: int
+    requests_done: int = 0
+    requests_failed: int = 0
+    samples: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    run_cost_usd: float = 0.0
+    budget_usd: float | None = None
+    budget_exhausted: bool = False
+    elapsed_s: float = 0.0
+    verdicts: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
+
+
+@dataclass
+class DryRunPlan:
+    """What `sample()` would send, computed without sending or writing anything."""
+
+    run: str
+    exists: bool
+    teacher: str
+    prompts: dict[str, str]
+    problems: int
+    requests: int
+    samples: int
+    prompt_tokens: int
+    prompt_tokens_exact: bool
+    completion_tokens_bound: int
+    cost_bound_usd: float
+    already_done: int = 0
+    price_prompt: float = 0.0
+    price_completion: float = 0.0
+    budget_usd: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        return asdict(self)
