@@ -23,15 +23,16 @@ A request with n=1 always asks for choice 0 (so "ignore n" and fallback runs see
 time; pass a callable with its own counter for varied single answers).
 
 Faults (`fail_next(kind, times=1, match=None, ...)`, consumed in order by the next matching
-requests): "rate_limit" (429 with `Retry-After` seconds and/or `retry-after-ms`), "server_error"
-(500), "drop" (the stream is cut after `after` chunks: an incomplete chunked body), "malformed"
-(a chunk that is not JSON after `after` chunks), "stall" (no response for `seconds`, to hit the
-client's timeout), "truncate" (the stream ends cleanly after `after` chunks but without a
-finish_reason or [DONE]). Modes: `n_mode="ignore"` returns one choice whatever `n` is (like
-llama.cpp's server), `n_mode="reject"` answers n>1 with a 400. `api_key` set -> other keys get a
-401; `models` set -> other models get a 404. `capacity` bounds requests served at once (the rest
-queue), `token_latency_s` is the time per generated token step, `first_token_s` the time before
-the first one.
+requests): "rate_limit" (429 with `Retry-After` seconds and/or `retry-after-ms`),
+"server_error" (500), "bad_request" (400, a context-length message), "drop" (the stream is cut
+after `after` chunks: an incomplete chunked body), "malformed" (a chunk that is not JSON after
+`after` chunks), "stall" (no response for `seconds`, to hit the client's timeout), "truncate"
+(the stream ends cleanly after `after` chunks, without a finish_reason or [DONE]).
+Modes: `n_mode="ignore"` returns one choice whatever `n` is (like llama.cpp's server),
+`n_mode="reject"` answers n>1 with a 400. `api_key` set -> other keys get a 401; `models` set ->
+other models get a 404. `capacity` bounds requests served at once (the rest queue),
+`token_latency_s` is the time per generated token step, `first_token_s` the time before the
+first one. Attributes can be changed while the server runs (except `capacity`).
 """
 
 from __future__ import annotations
@@ -48,7 +49,15 @@ from typing import Any
 
 Answers = Callable[[str, int], str] | Mapping[str, str | Sequence[str]]
 _TOKEN = re.compile(r"\s*\S+|\s+")
-FAULT_KINDS = ("rate_limit", "server_error", "drop", "malformed", "stall", "truncate")
+FAULT_KINDS = (
+    "rate_limit",
+    "server_error",
+    "bad_request",
+    "drop",
+    "malformed",
+    "stall",
+    "truncate",
+)
 
 
 def fake_tokens(text: str) -> list[str]:
@@ -303,6 +312,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "server_error":
             self._error(500, "The server had an error", "server_error")
+            return
+        if fault is not None and fault.kind == "bad_request":
+            msg = "This model's maximum context length is 2048 tokens"
+            self._error(400, msg, "invalid_request_error")
             return
         if fault is not None and fault.kind == "stall":
             fake._sleep(fault.seconds)
