@@ -74,6 +74,14 @@ from core.store import (
     problem_summary,
     status_counts,
 )
+from core.teacher import (
+    Teacher,
+    TeacherChoice,
+    TeacherFailure,
+    TeacherRequest,
+    TeacherResult,
+    make_teacher,
+)
 from core.tokens import TokenCount, count_tokens
 from core.train import SftPreview, TrainOptions, build_sft, preview_sft
 from core.train import cancel as cancel_training
@@ -128,7 +136,12 @@ __all__ = [
     "Store",
     "StoreError",
     "TableRow",
+    "Teacher",
+    "TeacherChoice",
     "TeacherError",
+    "TeacherFailure",
+    "TeacherRequest",
+    "TeacherResult",
     "TokenCount",
     "TokensStreamed",
     "TrainError",
@@ -156,6 +169,7 @@ __all__ = [
     "list_prompts",
     "list_train_runs",
     "load_config",
+    "make_teacher",
     "parse_config",
     "pass_at_k",
     "preview_sft",

@@ -1,0 +1,334 @@
+"""The `openai` teacher backend: any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama,
+llama.cpp's server, LM Studio) through the official async client.
+
+One `complete` = one prompt sent once with `n` choices, streamed; deltas go to `on_delta` by
+choice index. If the endpoint rejects `n > 1` (a 400 that an n=1 request does not repeat) or
+silently returns fewer choices (llama.cpp), the missing choices come from single requests and
+the instance remembers it (`n_fallback` says why). Usage comes from the stream's final chunk
+(`stream_options.include_usage`; dropped if the server refuses the option) else is counted with
+core.tokens. Retries follow core.teacher.retry; after `on_retry` a retried call's choices
+stream again from empty. Concurrency is the caller's business.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import openai
+
+from core.config import TeacherSection
+from core.errors import TeacherError
+from core.teacher import TeacherChoice, TeacherFailure, TeacherRequest, TeacherResult
+from core.teacher.retry import RetryPolicy, SlowDown, parse_retry_after
+from core.tokens import count_tokens
+
+OPENAI_URL = "https://api.openai.com/v1"
+_DUMMY_KEY = "sk-no-key-required"  # local servers accept anything
+
+
+def is_local_url(url: str) -> bool:
+    host = urlparse(url).hostname or ""
+    if host == "localhost" or host.endswith(".local"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private or ip.is_unspecified
+
+
+def resolve_api_key(cfg: TeacherSection) -> str:
+    """The key from the env var the config names; local endpoints get a dummy key."""
+    key = os.environ.get(cfg.api_key_env, "") if cfg.api_key_env else ""
+    if key:
+        return key
+    url = cfg.base_url or OPENAI_URL
+    if is_local_url(url):
+        return _DUMMY_KEY
+    raise TeacherError(
+        f"teacher: environment variable {cfg.api_key_env or '(none)'} is not set, and {url} "
+        "needs an API key (export it, or set [teacher] api_key_env)"
+    )
+
+
+class _CallError(Exception):
+    def __init__(self, error_class: str, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Call:
+    """One HTTP response's outcome: texts and finish reasons by the server's choice index."""
+
+    texts: dict[int, str]
+    finish: dict[int, str | None]
+    usage: tuple[int, int] | None
+
+
+@dataclass
+class _Progress:
+    started: float
+    on_delta: Callable[[int, str], None] | None
+    on_retry: Callable[[str, str, int], None] | None
+    retries: int = 0
+    ttft: float | None = None
+    calls: list[_Call] = field(default_factory=list)
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())[:300]
+
+
+def _status_message(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        msg = inner.get("message") if isinstance(inner, dict) else inner
+        if msg:
+            return _one_line(msg)
+    return _one_line(exc.message)
+
+
+class OpenAITeacher:
+    def __init__(
+        self,
+        cfg: TeacherSection,
+        *,
+        policy: RetryPolicy | None = None,
+        slowdown: SlowDown | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.cfg = cfg
+        self.base_url = (cfg.base_url or OPENAI_URL).rstrip("/")
+        self.description = f"openai:{cfg.model}@{self.base_url}"
+        self.policy = policy or RetryPolicy(max_retries=cfg.max_retries)
+        self.slowdown = slowdown or SlowDown()
+        self._sleep = sleep  # injectable so tests can see the waits without taking them
+        self.n_fallback: str | None = None  # why n>1 is no longer sent, once detected
+        self._include_usage = True
+        self._reached = False  # any HTTP response yet: tells "unreachable" from "flaky"
+        self._openai = self.base_url.startswith(OPENAI_URL)
+        self._client = openai.AsyncOpenAI(
+            base_url=self.base_url,
+            api_key=resolve_api_key(cfg),
+            max_retries=0,  # ours are the only retries
+            timeout=cfg.timeout_s,
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    async def complete(
+        self,
+        req: TeacherRequest,
+        *,
+        on_delta: Callable[[int, str], None] | None = None,
+        on_retry: Callable[[str, str, int], None] | None = None,
+    ) -> TeacherResult:
+        prog = _Progress(time.perf_counter(), on_delta, on_retry)
+        got: dict[int, tuple[str, str | None]] = {}
+        if req.n > 1 and self.n_fallback is None:
+            try:
+                call = await self._with_retries(req, req.n, 0, prog)
+            except _CallError as exc:  # n>1 refused with a 400: probe with a single request
+                got.update(self._take(await self._with_retries(req, 1, 0, prog), 0, req))
+                self.n_fallback = f"the endpoint refused n={req.n} ({exc})"
+            else:
+                got.update(self._take(call, 0, req))
+                if len(got) < req.n:
+                    self.n_fallback = f"the endpoint returned {len(got)} of n={req.n} choices"
+        for index in range(req.n):
+            if index not in got:
+                got.update(self._take(await self._with_retries(req, 1, index, prog), index, req))
+        return self._result(req, got, prog)
+
+    # -- one logical call with retries ----------------------------------------------------
+    async def _with_retries(
+        self, req: TeacherRequest, n: int, offset: int, prog: _Progress
+    ) -> _Call:
+        attempt = 0
+        while True:
+            attempt += 1
+            await self.slowdown.acquire()
+            try:
+                call = await self._stream_once(req, n, offset, prog)
+            except _CallError as exc:
+                cls, msg = exc.error_class, str(exc)
+                if cls == "bad_request" and self._include_usage and "stream_options" in msg:
+                    self._include_usage = False  # an older server: count tokens instead
+                    attempt -= 1
+                    continue
+                if cls == "bad_request" and n > 1:
+                    raise  # complete() probes whether n is the problem
+                if cls in {"auth", "not_found"}:
+                    raise TeacherError(msg) from None
+                retry = self.policy.should_retry(cls, attempt)
+                if cls == "connection" and not self._reached:
+                    retry = retry and attempt <= 2  # an endpoint never reached: fail fast
+                if not retry:
+                    if cls == "connection" and not self._reached:
+                        raise TeacherError(msg) from None
+                    raise TeacherFailure(
+                        f"{msg} (after {prog.retries + 1} attempts)",
+                        error_class=cls,
+                        attempts=prog.retries + 1,
+                    ) from None
+                delay = self.policy.delay(attempt, exc.retry_after)
+                if cls == "rate_limit":
+                    self.slowdown.rate_limited(delay)
+                prog.retries += 1
+                if prog.on_retry is not None:
+                    prog.on_retry(cls, msg, attempt)
+                await self._sleep(delay)
+                continue
+            self.slowdown.succeeded()
+            prog.calls.append(call)
+            return call
+
+    async def _stream_once(
+        self, req: TeacherRequest, n: int, offset: int, prog: _Progress
+    ) -> _Call:
+        chat = self.cfg.mode == "chat"
+        kw: dict[str, Any] = {
+            "model": self.cfg.model,
+            "n": n,
+            "max_tokens": req.max_tokens,
+            "temperature": req.temperature,
+            "top_p": req.top_p,
+            "stream": True,
+        }
+        if self._include_usage:
+            kw["stream_options"] = {"include_usage": True}
+        if req.stop:
+            kw["stop"] = req.stop[:4] if self._openai else list(req.stop)  # OpenAI allows 4
+        if req.seed is not None:
+            kw["seed"] = req.seed
+        try:
+            if chat:
+                messages = [{"role": "user", "content": req.prompt}]
+                if self.cfg.system:
+                    messages.insert(0, {"role": "system", "content": self.cfg.system})
+                stream = await self._client.chat.completions.create(messages=messages, **kw)
+            else:
+                stream = await self._client.completions.create(prompt=req.prompt, **kw)
+        except Exception as exc:
+            raise self._classify(exc, in_stream=False) from exc
+        self._reached = True
+        texts: dict[int, list[str]] = {}
+        finish: dict[int, str | None] = {}
+        usage = None
+        try:
+            async for chunk in stream:
+                u = chunk.usage
+                if u is not None:
+                    usage = (int(u.prompt_tokens or 0), int(u.completion_tokens or 0))
+                for ch in chunk.choices or ():
+                    piece = ch.delta.content if chat else ch.text
+                    parts = texts.setdefault(ch.index, [])
+                    if piece:
+                        parts.append(piece)
+                        if prog.ttft is None:
+                            prog.ttft = time.perf_counter() - prog.started
+                        if prog.on_delta is not None:
+                            prog.on_delta(offset + ch.index, piece)
+                    if ch.finish_reason:
+                        finish[ch.index] = ch.finish_reason
+        except Exception as exc:
+            raise self._classify(exc, in_stream=True) from exc
+        finally:
+            await stream.close()
+        if not finish or any(i not in finish for i in texts):
+            raise _CallError("dropped_stream", f"{self.base_url}: stream ended mid-answer")
+        return _Call({i: "".join(texts.get(i, ())) for i in finish if i < n}, finish, usage)
+
+    def _classify(self, exc: Exception, *, in_stream: bool) -> _CallError:
+        where = self.base_url
+        if isinstance(exc, openai.APITimeoutError):
+            return _CallError("timeout", f"{where}: no answer within {self.cfg.timeout_s:g} s")
+        if isinstance(exc, openai.APIConnectionError):
+            cause = _one_line(exc.__cause__ or exc)
+            if in_stream:
+                return _CallError("dropped_stream", f"{where}: stream dropped ({cause})")
+            return _CallError("connection", f"cannot reach the teacher at {where} ({cause})")
+        if isinstance(exc, openai.APIStatusError):
+            status, msg = exc.status_code, _status_message(exc)
+            if status == 429:
+                wait = parse_retry_after(exc.response.headers)
+                return _CallError("rate_limit", f"{where}: 429 rate limited: {msg}", wait)
+            if status == 408:
+                return _CallError("timeout", f"{where}: 408 {msg}")
+            if status == 409 or status >= 500:
+                return _CallError("server_error", f"{where}: {status} {msg}")
+            if status in (401, 403):
+                return _CallError(
+                    "auth",
+                    f"teacher at {where} refused the API key from ${self.cfg.api_key_env} "
+                    f"({status}: {msg})",
+                )
+            if status == 404:
+                return _CallError(
+                    "not_found",
+                    f"teacher at {where}: 404 for model {self.cfg.model!r} ({msg}); check "
+                    "[teacher] model and base_url (most servers want it to end in /v1)",
+                )
+            return _CallError("bad_request", f"{where}: {status} {msg}")
+        if isinstance(exc, openai.APIError):  # an error event inside the stream
+            return _CallError("server_error", f"{where}: stream error: {_one_line(exc)}")
+        if in_stream:  # JSON that does not parse, or chunks of the wrong shape
+            kind = type(exc).__name__
+            return _CallError("malformed_chunk", f"{where}: malformed chunk ({kind}: {exc})")
+        return _CallError("unexpected", f"{where}: {type(exc).__name__}: {_one_line(exc)}")
+
+    # -- assembling the result ------------------------------------------------------------
+    @staticmethod
+    def _take(call: _Call, offset: int, req: TeacherRequest) -> dict[int, tuple[str, str | None]]:
+        out = {}
+        for i, text in sorted(call.texts.items()):
+            cut = _cut(text, req.stop)
+            out[offset + i] = (cut, "stop" if len(cut) < len(text) else call.finish.get(i))
+        return out
+
+    def _result(
+        self, req: TeacherRequest, got: dict[int, tuple[str, str | None]], prog: _Progress
+    ) -> TeacherResult:
+        prompt_tokens = completion_tokens = 0
+        reported = all(c.usage is not None for c in prog.calls)
+        for call in prog.calls:
+            if call.usage is not None:
+                prompt_tokens += call.usage[0]
+                completion_tokens += call.usage[1]
+            else:
+                prompt_tokens += self._count(self._sent_prompt(req))
+                completion_tokens += sum(self._count(t) for t in call.texts.values())
+        choices = [TeacherChoice(i, got[i][0], got[i][1]) for i in range(req.n)]
+        return TeacherResult(
+            choices=choices,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            usage_reported=reported,
+            latency_s=time.perf_counter() - prog.started,
+            ttft_s=prog.ttft,
+            attempts=prog.retries + 1,
+        )
+
+    def _sent_prompt(self, req: TeacherRequest) -> str:
+        if self.cfg.mode == "chat" and self.cfg.system:
+            return self.cfg.system + "\n" + req.prompt
+        return req.prompt
+
+    def _count(self, text: str) -> int:
+        return count_tokens(text, self.cfg.model).n if text else 0
+
+
+def _cut(text: str, stop: list[str]) -> str:
+    cut = min((i for s in stop if s and (i := text.find(s)) != -1), default=len(text))
+    return text[:cut]
