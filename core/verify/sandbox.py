@@ -49,12 +49,19 @@ class Isolation:
     no_new_privs: bool = True
 
 
+def _libc_call(name: str, *args: object) -> bool:
+    """A libc call that may not exist here (prctl, unshare and mount are Linux-only: on macOS
+    the mechanism is simply reported as unavailable)."""
+    fn = getattr(_libc, name, None)
+    return fn is not None and fn(*args) == 0
+
+
 def _prctl(option: int, arg: int) -> bool:
-    return _libc.prctl(option, arg, 0, 0, 0) == 0
+    return _libc_call("prctl", option, arg, 0, 0, 0)
 
 
 def _unshare(flags: int) -> bool:
-    return _libc.unshare(flags) == 0
+    return _libc_call("unshare", flags)
 
 
 def _write_file(path: str, text: str) -> bool:
@@ -67,12 +74,9 @@ def _write_file(path: str, text: str) -> bool:
 
 
 def _mount(source: str, target: str, fstype: str | None, flags: int, data: str = "") -> bool:
-    return (
-        _libc.mount(
-            source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
-            data.encode() if data else None,
-        )
-        == 0
+    return _libc_call(
+        "mount", source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+        data.encode() if data else None,
     )  # fmt: skip
 
 
@@ -245,8 +249,20 @@ def confine_child(
 
 def _user_process_count() -> int:
     uid = os.getuid()
+    try:
+        names = os.listdir("/proc")
+    except OSError:  # no /proc (macOS): ask ps, once per candidate
+        import subprocess
+
+        try:
+            out = subprocess.run(
+                ["ps", "-U", str(uid), "-o", "pid="], capture_output=True, timeout=5, check=False
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            return 1024
+        return len(out.split())
     n = 0
-    for name in os.listdir("/proc"):
+    for name in names:
         if name.isdigit():
             with contextlib.suppress(OSError):
                 if os.stat(f"/proc/{name}").st_uid == uid:

@@ -175,3 +175,21 @@ async def test_concurrent_submitters(project: Project) -> None:
         vs.submit(ids[10:])
         await vs.drain()
     assert len(await _statuses(project)) == 20
+
+
+async def test_verdicts_are_written_in_batches(project: Project) -> None:
+    ids = await _add(project, *[("g1", f"def solution():\n    return {i}\n") for i in range(40)])
+    calls: list[int] = []
+    real = project.store.executemany
+
+    async def spy(sql: str, rows: list) -> None:  # type: ignore[type-arg]
+        if "INTO verdicts" in sql:
+            calls.append(len(rows))
+        await real(sql, rows)
+
+    project.store.executemany = spy  # type: ignore[method-assign]
+    async with VerifierService(project, workers=2, batch_size=16, flush_s=60) as vs:
+        vs.submit(ids)
+        await vs.drain()
+    assert sum(calls) == 40
+    assert len(calls) <= 4, calls  # 16 + 16 + the rest, not one write per verdict
