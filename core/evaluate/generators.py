@@ -5,12 +5,12 @@ configured teacher endpoint. Both are async context managers with one method,
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.errors import EvalError
 from core.evaluate.extract import cut_at_stop
 from core.project import Project
 from core.prompts import RenderedPrompt
@@ -64,6 +64,26 @@ async def local_generator(
         )
 
 
+class _Teacher:
+    def __init__(self, teacher: Any, concurrency: int, **params: Any) -> None:
+        self.teacher = teacher
+        self.slots = asyncio.Semaphore(max(1, concurrency))
+        self.params = params
+
+    async def _one(self, rendered: RenderedPrompt, n: int) -> list[str]:
+        from core.teacher import TeacherRequest
+
+        req = TeacherRequest(rendered.text, n, list(rendered.stop), **self.params)
+        async with self.slots:
+            result = await self.teacher.complete(req)
+        return [cut_at_stop(c.text, rendered.stop) for c in result.choices]
+
+    async def generate(self, prompts: Sequence[RenderedPrompt], n: int) -> list[list[str]]:
+        # one request per prompt (n choices each), up to [sampling] concurrency at once; a
+        # request that finally fails stops the evaluation (resumable), it is not scored as wrong
+        return list(await asyncio.gather(*(self._one(r, n) for r in prompts)))
+
+
 @contextlib.asynccontextmanager
 async def teacher_generator(
     project: Project, *, temperature: float, top_p: float, max_tokens: int, seed: int
@@ -71,6 +91,7 @@ async def teacher_generator(
     """Samples from the configured teacher: a local teacher model runs in the same generation
     subprocess as a student would; an endpoint goes through the teacher's openai backend."""
     from core.models import ensure_local_model
+    from core.teacher import make_teacher
 
     cfg = project.config.teacher
     if cfg.backend == "local":
@@ -80,5 +101,15 @@ async def teacher_generator(
         ) as gen:
             yield gen
         return
-    raise EvalError("--teacher with backend 'openai' needs core.teacher (not installed yet)")
-    yield  # pragma: no cover
+    teacher = make_teacher(cfg)
+    try:
+        yield _Teacher(
+            teacher,
+            project.config.sampling.concurrency,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_p=top_p,
+            seed=seed,
+        )
+    finally:
+        await teacher.aclose()
