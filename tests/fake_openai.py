@@ -37,6 +37,7 @@ first one. Attributes can be changed while the server runs (except `capacity`).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -127,7 +128,7 @@ class FakeOpenAIServer:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> FakeOpenAIServer:
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
@@ -226,6 +227,11 @@ def _prompt_of(path: str, body: dict[str, Any]) -> str:
 def _cut(text: str, stop: Sequence[str]) -> str:
     cut = min((i for s in stop if s and (i := text.find(s)) >= 0), default=-1)
     return text[:cut] if cut >= 0 else text
+
+
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 1024  # the default 5 drops concurrent connects: 1 s SYN retries
+    daemon_threads = True
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -453,3 +459,38 @@ def fake_openai_fixture() -> Iterator[FakeOpenAIServer]:
     after the test. Configure it in the test (`fake_openai.answers = {...}`, `.n_mode = ...`)."""
     with FakeOpenAIServer() as srv:
         yield srv
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.fake_openai [--port P] [--first-token-s S] [--token-s S] [--n-mode M]
+    [--answer TEXT]`: serve until stdin closes (or Ctrl-C), printing the base URL first and the
+    number of completion requests served last — for benchmarks and trying `ekt` by hand."""
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(prog="python -m tests.fake_openai")
+    ap.add_argument("--first-token-s", type=float, default=0.0)
+    ap.add_argument("--token-s", type=float, default=0.0)
+    ap.add_argument("--n-mode", choices=["ok", "ignore", "reject"], default="ok")
+    ap.add_argument("--capacity", type=int, default=None)
+    ap.add_argument("--answer", default=None, help="the default answer (escapes like \\n work)")
+    a = ap.parse_args(argv)
+    kw: dict[str, Any] = {}
+    if a.answer is not None:
+        kw["default_answer"] = a.answer.encode().decode("unicode_escape")
+    srv = FakeOpenAIServer(
+        first_token_s=a.first_token_s,
+        token_latency_s=a.token_s,
+        n_mode=a.n_mode,
+        capacity=a.capacity,
+        **kw,
+    )
+    with srv:
+        print(srv.base_url, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            sys.stdin.read()
+        print(len(srv.completion_requests), flush=True)
+
+
+if __name__ == "__main__":
+    main()

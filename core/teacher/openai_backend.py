@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import json
 import os
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
 
+import httpx2
 import openai
 
 from core.config import TeacherSection
@@ -96,6 +98,58 @@ def _status_message(exc: openai.APIStatusError) -> str:
         if msg:
             return _one_line(msg)
     return _one_line(exc.message)
+
+
+class _StreamState:
+    """Reads the SSE body itself: `json.loads` per chunk instead of the client's model
+    construction (~15x less CPU per chunk, which matters at n=20 x 300 tokens per request)."""
+
+    def __init__(self, where: str, chat: bool, offset: int, prog: _Progress) -> None:
+        self.where = where
+        self.chat = chat
+        self.offset = offset
+        self.prog = prog
+        self.texts: dict[int, list[str]] = {}
+        self.finish: dict[int, str | None] = {}
+        self.usage: tuple[int, int] | None = None
+
+    async def read(self, lines: AsyncIterator[str]) -> None:
+        data: list[str] = []
+        done = False
+        async for line in lines:
+            if line.startswith("data:"):
+                data.append(line[6:] if line.startswith("data: ") else line[5:])
+            elif not line and data:  # a blank line ends an event
+                payload = "\n".join(data)
+                data = []
+                if done or payload.startswith("[DONE]"):
+                    done = True  # keep reading: a drained body keeps the connection
+                else:
+                    self.event(json.loads(payload))
+        if data and not done and not "\n".join(data).startswith("[DONE]"):
+            self.event(json.loads("\n".join(data)))
+
+    def event(self, obj: dict[str, Any]) -> None:
+        if obj.get("error"):
+            err = obj["error"]
+            msg = err.get("message", err) if isinstance(err, dict) else err
+            raise _CallError("server_error", f"{self.where}: stream error: {_one_line(msg)}")
+        u = obj.get("usage")
+        if u:
+            self.usage = (int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
+        prog = self.prog
+        for ch in obj.get("choices") or ():
+            i = int(ch.get("index") or 0)
+            piece = (ch.get("delta") or {}).get("content") if self.chat else ch.get("text")
+            parts = self.texts.setdefault(i, [])
+            if piece:
+                parts.append(piece)
+                if prog.ttft is None:
+                    prog.ttft = time.perf_counter() - prog.started
+                if prog.on_delta is not None:
+                    prog.on_delta(self.offset + i, piece)
+            if ch.get("finish_reason"):
+                self.finish[i] = ch["finish_reason"]
 
 
 class OpenAITeacher:
@@ -212,43 +266,29 @@ class OpenAITeacher:
             kw["stop"] = req.stop[:4] if self._openai else list(req.stop)  # OpenAI allows 4
         if req.seed is not None:
             kw["seed"] = req.seed
+        if chat:
+            messages = [{"role": "user", "content": req.prompt}]
+            if self.cfg.system:
+                messages.insert(0, {"role": "system", "content": self.cfg.system})
+            opener = self._client.chat.completions.with_streaming_response.create
+            kw["messages"] = messages
+        else:
+            opener = self._client.completions.with_streaming_response.create
+            kw["prompt"] = req.prompt
+        state = _StreamState(self.base_url, chat, offset, prog)
+        in_stream = False
         try:
-            if chat:
-                messages = [{"role": "user", "content": req.prompt}]
-                if self.cfg.system:
-                    messages.insert(0, {"role": "system", "content": self.cfg.system})
-                stream = await self._client.chat.completions.create(messages=messages, **kw)
-            else:
-                stream = await self._client.completions.create(prompt=req.prompt, **kw)
+            async with opener(**kw) as resp:  # a non-2xx status raises here
+                in_stream = self._reached = True
+                await state.read(resp.http_response.aiter_lines())
+        except _CallError:
+            raise
         except Exception as exc:
-            raise self._classify(exc, in_stream=False) from exc
-        self._reached = True
-        texts: dict[int, list[str]] = {}
-        finish: dict[int, str | None] = {}
-        usage = None
-        try:
-            async for chunk in stream:
-                u = chunk.usage
-                if u is not None:
-                    usage = (int(u.prompt_tokens or 0), int(u.completion_tokens or 0))
-                for ch in chunk.choices or ():
-                    piece = ch.delta.content if chat else ch.text
-                    parts = texts.setdefault(ch.index, [])
-                    if piece:
-                        parts.append(piece)
-                        if prog.ttft is None:
-                            prog.ttft = time.perf_counter() - prog.started
-                        if prog.on_delta is not None:
-                            prog.on_delta(offset + ch.index, piece)
-                    if ch.finish_reason:
-                        finish[ch.index] = ch.finish_reason
-        except Exception as exc:
-            raise self._classify(exc, in_stream=True) from exc
-        finally:
-            await stream.close()
-        if not finish or any(i not in finish for i in texts):
+            raise self._classify(exc, in_stream=in_stream) from exc
+        if not state.finish or any(i not in state.finish for i in state.texts):
             raise _CallError("dropped_stream", f"{self.base_url}: stream ended mid-answer")
-        return _Call({i: "".join(texts.get(i, ())) for i in finish if i < n}, finish, usage)
+        texts = {i: "".join(state.texts.get(i, ())) for i in state.finish if i < n}
+        return _Call(texts, state.finish, state.usage)
 
     def _classify(self, exc: Exception, *, in_stream: bool) -> _CallError:
         where = self.base_url
@@ -281,7 +321,14 @@ class OpenAITeacher:
                     "[teacher] model and base_url (most servers want it to end in /v1)",
                 )
             return _CallError("bad_request", f"{where}: {status} {msg}")
-        if isinstance(exc, openai.APIError):  # an error event inside the stream
+        if isinstance(exc, httpx2.TimeoutException):
+            return _CallError("timeout", f"{where}: stream stalled for {self.cfg.timeout_s:g} s")
+        if isinstance(exc, httpx2.TransportError):
+            cause = f"{type(exc).__name__}: {_one_line(exc)}"
+            if in_stream:
+                return _CallError("dropped_stream", f"{where}: stream dropped ({cause})")
+            return _CallError("connection", f"cannot reach the teacher at {where} ({cause})")
+        if isinstance(exc, openai.APIError):
             return _CallError("server_error", f"{where}: stream error: {_one_line(exc)}")
         if in_stream:  # JSON that does not parse, or chunks of the wrong shape
             kind = type(exc).__name__
