@@ -145,7 +145,7 @@ def loss_curve(steps: int = 60) -> str:
     """A plotext loss curve of a tiny random model learning synthetic gold (text, for reports)."""
     import plotext as plt
     from datasets import Dataset
-    from transformers import TrainingArguments
+    from transformers import PrinterCallback, TrainingArguments
 
     from core.models import load_model, load_tokenizer
     from core.train.worker import Collator, _trainer_class, tokenize
@@ -168,6 +168,7 @@ def loss_curve(steps: int = 60) -> str:
         model=model, args=args, train_dataset=Dataset.from_dict(tokenize(rows, tok, 64)),
         data_collator=Collator(tok.pad_token_id),
     )  # fmt: skip
+    trainer.remove_callback(PrinterCallback)
     trainer.train()
     losses = [h["loss"] for h in trainer.state.log_history if "loss" in h]
     plt.clear_figure()

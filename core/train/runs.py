@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib.util
 import json
 import os
 import shutil
@@ -183,6 +184,10 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
     name = (options.name or "").strip() or await _next_name(store)
     if await store.scalar("SELECT 1 FROM train_runs WHERE name = ?", (name,)):
         raise TrainError(f"a training run named {name!r} exists (resume it: --resume {name})")
+    if section.report_to != "none" and importlib.util.find_spec(section.report_to) is None:
+        raise TrainError(
+            f"--report-to {section.report_to}: the {section.report_to} package is not installed"
+        )
     model_path = await asyncio.to_thread(ensure_local_model, section.model)
     check_model_folder(model_path)
     sft = await build_sft(

@@ -57,3 +57,12 @@ def test_completion_only_loss_equals_the_full_head_loss(tiny_model: Path, tmp_pa
     assert torch.allclose(ours, ref, atol=1e-5)
     assert torch.allclose(grad_ours, grad_ref, atol=1e-6)
     assert trainer.tokens_seen == 20 + 12
+
+
+def test_out_of_memory_is_recognised() -> None:
+    from core.train.worker import _oom
+
+    assert _oom(MemoryError())
+    assert _oom(RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried 9 GB"))
+    assert _oom(torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB"))
+    assert not _oom(ValueError("bad shape"))

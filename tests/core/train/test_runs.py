@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import signal
@@ -137,6 +138,9 @@ async def test_bad_input_leaves_nothing_behind(tmp_path: Path, tiny_model: Path)
         await start(root, opts(tiny_model, lr=-1.0))
     with pytest.raises(TrainError, match="--num-processes needs"):
         await start(root, opts(tiny_model, num_processes=2))
+    if importlib.util.find_spec("tensorboard") is None:
+        with pytest.raises(TrainError, match="tensorboard package is not installed"):
+            await start(root, opts(tiny_model, report_to="tensorboard"))
     for project in (empty, root):
         conn = connect_sync(project / "ekt.db", readonly=True)
         assert conn.execute("SELECT count(*) FROM train_runs").fetchone()[0] == 0
