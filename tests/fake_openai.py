@@ -30,9 +30,10 @@ after `after` chunks: an incomplete chunked body), "malformed" (a chunk that is 
 (the stream ends cleanly after `after` chunks, without a finish_reason or [DONE]).
 Modes: `n_mode="ignore"` returns one choice whatever `n` is (like llama.cpp's server),
 `n_mode="reject"` answers n>1 with a 400. `api_key` set -> other keys get a 401; `models` set ->
-other models get a 404. `capacity` bounds requests served at once (the rest queue),
-`token_latency_s` is the time per generated token step, `first_token_s` the time before the
-first one. Attributes can be changed while the server runs (except `capacity`).
+other models get a 404; `reject_params` (e.g. {"stream_options"}) answers requests carrying
+those fields with a 400 "Unsupported parameter". `capacity` bounds requests served at once
+(the rest queue), `token_latency_s` is the time per generated token step, `first_token_s` the
+time before the first one. Attributes can be changed while the server runs (not `capacity`).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ class FakeOpenAIServer:
         capacity: int | None = None,
         api_key: str | None = None,
         models: Sequence[str] | None = None,
+        reject_params: Sequence[str] = (),
     ) -> None:
         if n_mode not in {"ok", "ignore", "reject"}:
             raise ValueError(f"n_mode must be ok, ignore or reject, not {n_mode!r}")
@@ -117,6 +119,7 @@ class FakeOpenAIServer:
         self.report_usage = report_usage
         self.api_key = api_key
         self.models = list(models) if models is not None else None
+        self.reject_params = set(reject_params)
         self._slots = threading.BoundedSemaphore(capacity) if capacity else None
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -302,6 +305,10 @@ class _Handler(BaseHTTPRequestHandler):
         model = str(body.get("model", ""))
         if fake.models is not None and model not in fake.models:
             self._error(404, f"The model `{model}` does not exist", "invalid_request_error")
+            return
+        for param in sorted(fake.reject_params & body.keys()):
+            hint = " Use 'max_completion_tokens' instead." if param == "max_tokens" else ""
+            self._error(400, f"Unsupported parameter: '{param}'.{hint}", "invalid_request_error")
             return
         n = int(body.get("n") or 1)
         if n > 1 and fake.n_mode == "reject":

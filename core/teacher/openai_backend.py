@@ -169,6 +169,7 @@ class OpenAITeacher:
         self._sleep = sleep  # injectable so tests can see the waits without taking them
         self.n_fallback: str | None = None  # why n>1 is no longer sent, once detected
         self._include_usage = True
+        self._max_tokens_field = "max_tokens"  # newer OpenAI models want max_completion_tokens
         self._reached = False  # any HTTP response yet: tells "unreachable" from "flaky"
         self._openai = self.base_url.startswith(OPENAI_URL)
         self._client = openai.AsyncOpenAI(
@@ -217,9 +218,8 @@ class OpenAITeacher:
                 call = await self._stream_once(req, n, offset, prog)
             except _CallError as exc:
                 cls, msg = exc.error_class, str(exc)
-                if cls == "bad_request" and self._include_usage and "stream_options" in msg:
-                    self._include_usage = False  # an older server: count tokens instead
-                    attempt -= 1
+                if cls == "bad_request" and self._adapt(msg):
+                    attempt -= 1  # the same request in the dialect this server speaks
                     continue
                 if cls == "bad_request" and n > 1:
                     raise  # complete() probes whether n is the problem
@@ -231,10 +231,11 @@ class OpenAITeacher:
                 if not retry:
                     if cls == "connection" and not self._reached:
                         raise TeacherError(msg) from None
+                    tries = prog.retries + 1
                     raise TeacherFailure(
-                        f"{msg} (after {prog.retries + 1} attempts)",
+                        f"{msg} (after {tries} attempt{'s' if tries > 1 else ''})",
                         error_class=cls,
-                        attempts=prog.retries + 1,
+                        attempts=tries,
                     ) from None
                 delay = self.policy.delay(attempt, exc.retry_after)
                 if cls == "rate_limit":
@@ -248,6 +249,17 @@ class OpenAITeacher:
             prog.calls.append(call)
             return call
 
+    def _adapt(self, message: str) -> bool:
+        """Learn from a 400 about a parameter this server does not take; True: send again."""
+        if self._include_usage and "stream_options" in message:
+            self._include_usage = False  # an older server: count tokens instead
+            return True
+        chat = self.cfg.mode == "chat"  # the completions endpoint has only max_tokens
+        if chat and self._max_tokens_field == "max_tokens" and "max_completion_tokens" in message:
+            self._max_tokens_field = "max_completion_tokens"
+            return True
+        return False
+
     async def _stream_once(
         self, req: TeacherRequest, n: int, offset: int, prog: _Progress
     ) -> _Call:
@@ -255,7 +267,7 @@ class OpenAITeacher:
         kw: dict[str, Any] = {
             "model": self.cfg.model,
             "n": n,
-            "max_tokens": req.max_tokens,
+            self._max_tokens_field: req.max_tokens,
             "temperature": req.temperature,
             "top_p": req.top_p,
             "stream": True,

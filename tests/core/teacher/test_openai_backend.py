@@ -274,3 +274,33 @@ async def test_unreachable_endpoint_is_one_clear_line() -> None:
     assert msg.startswith(f"cannot reach the teacher at http://127.0.0.1:{port}/v1")
     assert "\n" not in msg
     assert len(rec.sleeps) == 2  # a never-reached endpoint is not retried five times
+
+
+@pytest.mark.parametrize(
+    ("param", "replacement"), [("stream_options", None), ("max_tokens", "max_completion_tokens")]
+)
+async def test_adapts_once_to_a_server_that_refuses_a_parameter(
+    srv: FakeOpenAIServer, param: str, replacement: str | None
+) -> None:
+    srv.reject_params = {param}
+    rec = Recorder()
+    t = teacher(srv.base_url, rec, mode="chat" if replacement else "completion")
+    for _ in range(2):
+        result = await t.complete(request(2), on_retry=rec.on_retry)
+        assert [c.text for c in result.choices] == ANSWERS["Janet"][:2]
+    assert [param in r.body for r in srv.requests] == [True, False, False]  # learnt once
+    assert rec.retries == [] and result.attempts == 1
+    if replacement:
+        assert srv.requests[-1].body[replacement] == 64
+    else:
+        assert not result.usage_reported  # no usage chunk without the option: counted
+
+
+async def test_a_stream_that_stalls_midway_times_out(srv: FakeOpenAIServer) -> None:
+    srv.token_latency_s = 2.0  # the first token, then silence longer than timeout_s
+    rec = Recorder()
+    t = teacher(srv.base_url, rec, timeout_s=0.2, max_retries=1)
+    with pytest.raises(TeacherFailure) as err:
+        await t.complete(request(1), on_delta=rec.on_delta)
+    assert err.value.error_class == "timeout" and err.value.attempts == 2
+    assert rec.deltas and rec.deltas[0] == (0, "\n    return")
