@@ -82,7 +82,7 @@ class Fault:
 class RecordedRequest:
     path: str
     body: dict[str, Any]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     prompt: str
     status: int = 0
 
@@ -214,6 +214,10 @@ class FakeOpenAIServer:
             self._stopping.wait(seconds)
 
 
+def _headers(handler: BaseHTTPRequestHandler) -> dict[str, str]:
+    return {k.lower(): v for k, v in handler.headers.items()}
+
+
 def _prompt_of(path: str, body: dict[str, Any]) -> str:
     if path.endswith("/chat/completions"):
         parts = []
@@ -276,6 +280,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     # -- routes ----------------------------------------------------------------------------
     def do_GET(self) -> None:
+        path = self.path.split("?")[0].rstrip("/")
+        self.fake._record(RecordedRequest(path, {}, _headers(self), ""))
         if self.path.rstrip("/").endswith("/models"):
             names = self.fake.models or ["fake-model"]
             data = [{"id": m, "object": "model", "created": 0, "owned_by": "fake"} for m in names]
@@ -294,7 +300,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(400, "body is not JSON", "invalid_request_error")
             return
         prompt = _prompt_of(path, body)
-        fake._record(RecordedRequest(path, body, dict(self.headers.items()), prompt))
+        fake._record(RecordedRequest(path, body, _headers(self), prompt))
         if not (path.endswith("/chat/completions") or path.endswith("/completions")):
             self._error(404, f"no route POST {self.path}", "not_found_error")
             return
