@@ -33,7 +33,8 @@ class _Progress:
         self.retries = 0
         self.started = time.monotonic()
         self.tty = sys.stderr.isatty()
-        self.last = 0.0
+        self.last = self.started  # a first line after the interval, not at once
+        self.shown = False
 
     def feed(self, event: Any) -> None:
         from core.events import CandidateAdded, CandidateVerified, RequestFailed, RequestFinished
@@ -67,6 +68,7 @@ class _Progress:
         if not force and now - self.last < (0.5 if self.tty else 5.0):
             return
         self.last = now
+        self.shown = True
         if self.tty:
             click.echo("\r\x1b[2K" + self.line(), nl=False, err=True)
         else:
@@ -74,15 +76,20 @@ class _Progress:
 
 
 async def _watch(project: Project, progress: _Progress) -> None:
+    # asyncio.wait, not wait_for: 3.11's wait_for can swallow the cancel that ends this task
     with project.bus.subscribe() as queue:
-        while True:
-            try:
-                event = await asyncio.wait_for(queue.get(), 0.5)
-            except TimeoutError:
+        getter: asyncio.Future[Any] | None = None
+        try:
+            while True:
+                getter = getter or asyncio.ensure_future(queue.get())
+                await asyncio.wait({getter}, timeout=0.5)
+                if getter.done():
+                    progress.feed(getter.result())
+                    getter = None
                 progress.show()
-                continue
-            progress.feed(event)
-            progress.show()
+        finally:
+            if getter is not None:
+                getter.cancel()
 
 
 def _dry_text(plan: Any) -> str:
@@ -220,10 +227,9 @@ def sample_cmd(
             watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await watcher
-            if progress.last:
+            if progress.shown and progress.tty:
                 progress.show(force=True)
-                if progress.tty:
-                    click.echo("", err=True)
+                click.echo("", err=True)
         return summary
 
     summary = run(go)

@@ -109,10 +109,9 @@ class _Run:
                     result.ttft_s, None, None, started, codes,
                 )  # fmt: skip
             ids = await self.writer.write(outcome)
+            self._account(outcome, ids)
         finally:
             self.reserved -= bound
-            self.changed.set()
-        self._account(outcome, ids)
 
     def _failed(self, w: Work, started: float, cls: str, msg: str, attempts: int) -> Outcome:
         msg = (msg.splitlines() or [cls])[0][:500]
@@ -191,10 +190,14 @@ class _Run:
         """Issue every request; returns why issuing ended: done | stopped | budget | fatal."""
         budget = self.plan.sampling.budget_usd
         for w in self.plan.work:
-            if not await self._pause_point():
-                return "stopped"
-            if not await self._until(slots.acquire()):
-                return "stopped"
+            while True:  # a pause that comes while waiting for a slot holds this request
+                if not await self._pause_point():
+                    return "stopped"
+                if not await self._until(slots.acquire()):
+                    return "stopped"
+                if not self.control.paused:
+                    break
+                slots.release()
             if self.fatal:
                 slots.release()
                 return "fatal"
@@ -212,6 +215,7 @@ class _Run:
             self.inflight.add(task)
             task.add_done_callback(self.inflight.discard)
             task.add_done_callback(lambda _t: slots.release())
+            task.add_done_callback(lambda _t: self.changed.set())  # after leaving inflight
         return "done"
 
     async def finish_inflight(self, why: str) -> None:
