@@ -267,9 +267,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
         self.wfile.flush()
 
-    def _event(self, payload: Any) -> None:
-        self._chunk(b"data: " + json.dumps(payload).encode() + b"\n\n")
-
     def _drop(self) -> None:
         self.close_connection = True
         try:
@@ -396,9 +393,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         fake._sleep(fake.first_token_s)
         sent = 0
+        step: list[bytes] = []  # one token step's events go out in one write, like a batch
+
+        def flush() -> None:
+            if step:
+                self._chunk(b"".join(step))
+                step.clear()
+
         try:
             for event in _stream_events(choices, chat):
                 if fault is not None and sent >= fault.after:
+                    flush()
                     if fault.kind == "drop":
                         self._drop()
                         return
@@ -409,17 +414,23 @@ class _Handler(BaseHTTPRequestHandler):
                         self._chunk(b"")  # a clean end of body, mid-answer
                         return
                 if event is None:
+                    flush()
                     fake._sleep(fake.token_latency_s)
                     continue
-                self._event({**head, **event})
+                step.append(_sse({**head, **event}))
                 sent += 1
             include_usage = (body.get("stream_options") or {}).get("include_usage")
             if fake.report_usage and include_usage:
-                self._event({**head, "choices": [], "usage": usage})
-            self._chunk(b"data: [DONE]\n\n")
+                step.append(_sse({**head, "choices": [], "usage": usage}))
+            step.append(b"data: [DONE]\n\n")
+            flush()
             self._chunk(b"")
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+
+
+def _sse(payload: Any) -> bytes:
+    return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
 def _final_choice(c: _Choice, chat: bool) -> dict[str, Any]:
