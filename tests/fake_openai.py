@@ -124,12 +124,14 @@ class FakeOpenAIServer:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._conns: set[socket.socket] = set()
         self.requests: list[RecordedRequest] = []
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> FakeOpenAIServer:
+        self._stopping.clear()
         handler = type("_BoundHandler", (_Handler,), {"fake": self})
         self._httpd = _Server(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
@@ -144,6 +146,11 @@ class FakeOpenAIServer:
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
+        with self._lock:  # kept-alive connections too: a stopped server answers nothing
+            for conn in self._conns:
+                with contextlib.suppress(OSError):
+                    conn.shutdown(socket.SHUT_RDWR)
+            self._conns.clear()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._httpd = self._thread = None
@@ -247,6 +254,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet tests
         pass
+
+    def setup(self) -> None:
+        super().setup()
+        with self.fake._lock:
+            self.fake._conns.add(self.connection)
+
+    def finish(self) -> None:
+        with self.fake._lock:
+            self.fake._conns.discard(self.connection)
+        with contextlib.suppress(OSError):
+            super().finish()
 
     # -- plumbing --------------------------------------------------------------------------
     def _send_json(self, status: int, payload: Any, headers: Mapping[str, str] = {}) -> None:

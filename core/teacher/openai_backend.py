@@ -312,6 +312,7 @@ class OpenAITeacher:
                 return _CallError("dropped_stream", f"{where}: stream dropped ({cause})")
             return _CallError("connection", f"cannot reach the teacher at {where} ({cause})")
         if isinstance(exc, openai.APIStatusError):
+            self._reached = True  # it answered, if only with an error
             status, msg = exc.status_code, _status_message(exc)
             if status == 429:
                 wait = parse_retry_after(exc.response.headers)

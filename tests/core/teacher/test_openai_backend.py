@@ -304,3 +304,16 @@ async def test_a_stream_that_stalls_midway_times_out(srv: FakeOpenAIServer) -> N
         await t.complete(request(1), on_delta=rec.on_delta)
     assert err.value.error_class == "timeout" and err.value.attempts == 2
     assert rec.deltas and rec.deltas[0] == (0, "\n    return")
+
+
+async def test_an_endpoint_that_answered_once_is_retried_when_it_goes_away() -> None:
+    rec = Recorder()
+    srv = FakeOpenAIServer().start()
+    t = teacher(srv.base_url, rec, max_retries=4)
+    srv.fail_next("server_error")  # an answer, even an error, proves the address right
+    srv.fail_next("server_error")
+    await t.complete(request(1))
+    srv.stop()  # now the port is closed: a flaky server, not a wrong address
+    with pytest.raises(TeacherFailure) as err:
+        await t.complete(request(1))
+    assert err.value.error_class == "connection" and err.value.attempts == 5
