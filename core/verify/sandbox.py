@@ -46,7 +46,7 @@ class Isolation:
     uid_base: int = 0
     stdlib_exposed: bool = False
     uid_mode: str = "none"  # per-candidate | nobody | none
-    no_new_privs: bool = True
+    no_new_privs: bool = False
 
 
 def _libc_call(name: str, *args: object) -> bool:
@@ -115,6 +115,11 @@ def setup_worker(allow_root_drop: bool = True) -> Isolation:
         iso.uid_mode = "per-candidate" if _probe_uid(iso.uid_base) else "nobody"
         if iso.private_tmp:
             iso.stdlib_exposed = _expose_stdlib()
+    # Inherited by every child, so set once here rather than per candidate (each child pays
+    # for what it touches after fork): setuid binaries (sudo, su, ping) gain nothing, and no
+    # variable of the worker's (already minimal) environment reaches a candidate.
+    iso.no_new_privs = _prctl(PR_SET_NO_NEW_PRIVS, 1)
+    os.environ.clear()
     return iso
 
 
@@ -241,9 +246,9 @@ def confine_child(
     else:
         # Same uid as the user: cap relative to what the user already runs.
         _set(resource.RLIMIT_NPROC, _user_process_count() + limits.processes)
-    _prctl(PR_SET_NO_NEW_PRIVS, 1)  # setuid binaries (sudo, su, ping) gain nothing
     os.chdir(workdir)
-    os.environ.clear()
+    if os.environ:  # empty since setup_worker; cheap check, kept as a guard
+        os.environ.clear()
     os.umask(0o077)
 
 
@@ -256,7 +261,10 @@ def _user_process_count() -> int:
 
         try:
             out = subprocess.run(
-                ["ps", "-U", str(uid), "-o", "pid="], capture_output=True, timeout=5, check=False
+                ["/bin/ps", "-U", str(uid), "-o", "pid="],
+                capture_output=True,
+                timeout=5,
+                check=False,
             ).stdout
         except (OSError, subprocess.SubprocessError):
             return 1024

@@ -320,6 +320,7 @@ def main() -> None:
     os.dup2(null, 1)
     iso = sandbox.setup_worker(allow_root_drop="--no-drop" not in sys.argv)
     worker = Worker(slots, iso, proto_in, proto_out)
+    checks.prepare()
     heavy = sorted(m for m in HEAVY if m in sys.modules)
     worker.send({"hello": {**iso.__dict__, "heavy_modules": heavy}})
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
