@@ -317,3 +317,14 @@ async def test_an_endpoint_that_answered_once_is_retried_when_it_goes_away() -> 
     with pytest.raises(TeacherFailure) as err:
         await t.complete(request(1))
     assert err.value.error_class == "connection" and err.value.attempts == 5
+
+
+async def test_make_teacher_picks_the_backend(srv: FakeOpenAIServer) -> None:
+    from core.teacher.local import LocalTeacher
+
+    remote = make_teacher(TeacherSection(backend="openai", base_url=srv.base_url, model="m"))
+    assert isinstance(remote, OpenAITeacher) and remote.description.startswith("openai:m@")
+    await remote.aclose()
+    local = make_teacher(TeacherSection(backend="local", model="smollm2"))
+    assert isinstance(local, LocalTeacher)  # nothing loaded until the first request
+    assert local.description == "local:smollm2"
