@@ -257,7 +257,7 @@ async def sample(
     control = control or RunControl()
     started = time.perf_counter()
     plan = await build_plan(project, options)
-    teacher = await _open_teacher(plan)
+    teacher = await _open_teacher(plan) if plan.work else None  # nothing to send: no model load
     try:
         created = plan.run_id is None
         run_id = await begin(project, plan, _teacher_doc(plan, teacher), plan.sampling.budget_usd)
@@ -270,8 +270,9 @@ async def sample(
         project.bus.publish(RunStateChanged(run_id, "running", plan.name))
         return await _drive(project, plan, run, created, started)
     finally:
-        with contextlib.suppress(Exception):
-            await teacher.aclose()
+        if teacher is not None:
+            with contextlib.suppress(Exception):
+                await teacher.aclose()
 
 
 async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: float) -> RunSummary:
