@@ -3,6 +3,7 @@
 The public API is re-exported here; everything else is private to its module.
 """
 
+from core.candidates import NewCandidate, add_edit, insert_candidates, set_gold_override
 from core.config import ProjectConfig, load_config, parse_config, render_default_toml
 from core.datasets import FieldMap, ImportOptions, ImportReport, import_dataset
 from core.demo import ensure_demo_project
@@ -92,6 +93,15 @@ from core.train import resume as resume_training
 from core.train import run_checkpoints as train_checkpoints
 from core.train import run_events as train_run_events
 from core.train.follow import format_event as format_train_event
+from core.verify import (
+    GoldExample,
+    Verdict,
+    VerifierService,
+    check_program,
+    export_gold,
+    select_gold,
+    verify_pending,
+)
 
 __all__ = [
     "ASSETS",
@@ -112,9 +122,11 @@ __all__ = [
     "EventBus",
     "FieldMap",
     "GenerationWorker",
+    "GoldExample",
     "ImportOptions",
     "ImportReport",
     "ModelError",
+    "NewCandidate",
     "Notice",
     "ProblemFilter",
     "ProblemRow",
@@ -147,15 +159,20 @@ __all__ = [
     "TrainError",
     "TrainOptions",
     "TrainProgressed",
+    "Verdict",
+    "VerifierService",
     "VerifyError",
+    "add_edit",
     "build_sft",
     "cancel_training",
+    "check_program",
     "comparison_rows",
     "count_problems",
     "count_tokens",
     "current_prompt",
     "dry_run",
     "ensure_demo_project",
+    "export_gold",
     "find_leaks_in_store",
     "find_train_run",
     "format_train_event",
@@ -163,6 +180,7 @@ __all__ = [
     "gold_problem_count",
     "import_dataset",
     "init_project",
+    "insert_candidates",
     "is_project",
     "launch_training",
     "list_problems",
@@ -187,7 +205,10 @@ __all__ = [
     "sample",
     "save_prompt",
     "seed_default_prompts",
+    "select_gold",
+    "set_gold_override",
     "status_counts",
     "train_checkpoints",
     "train_run_events",
+    "verify_pending",
 ]
