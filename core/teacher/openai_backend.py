@@ -67,6 +67,10 @@ class _CallError(Exception):
         self.retry_after = retry_after
 
 
+class _CallbackFailed(Exception):
+    """on_delta raised: passed through as is, never retried."""
+
+
 @dataclass
 class _Call:
     """One HTTP response's outcome: texts and finish reasons by the server's choice index."""
@@ -147,7 +151,10 @@ class _StreamState:
                 if prog.ttft is None:
                     prog.ttft = time.perf_counter() - prog.started
                 if prog.on_delta is not None:
-                    prog.on_delta(self.offset + i, piece)
+                    try:
+                        prog.on_delta(self.offset + i, piece)
+                    except Exception as exc:  # the caller's bug, not a malformed chunk
+                        raise _CallbackFailed from exc
             if ch.get("finish_reason"):
                 self.finish[i] = ch["finish_reason"]
 
@@ -295,6 +302,9 @@ class OpenAITeacher:
                 await state.read(resp.http_response.aiter_lines())
         except _CallError:
             raise
+        except _CallbackFailed as exc:
+            assert exc.__cause__ is not None
+            raise exc.__cause__ from None
         except Exception as exc:
             raise self._classify(exc, in_stream=in_stream) from exc
         if not state.finish or any(i not in state.finish for i in state.texts):

@@ -328,3 +328,13 @@ async def test_make_teacher_picks_the_backend(srv: FakeOpenAIServer) -> None:
     local = make_teacher(TeacherSection(backend="local", model="smollm2"))
     assert isinstance(local, LocalTeacher)  # nothing loaded until the first request
     assert local.description == "local:smollm2"
+
+
+async def test_an_error_in_on_delta_is_raised_not_retried(srv: FakeOpenAIServer) -> None:
+    def broken(index: int, text: str) -> None:
+        raise ValueError("subscriber bug")
+
+    t = teacher(srv.base_url, Recorder())
+    with pytest.raises(ValueError, match="subscriber bug"):
+        await t.complete(request(2), on_delta=broken)
+    assert len(srv.requests) == 1
