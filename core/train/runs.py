@@ -286,14 +286,50 @@ async def cancel(project: Project, ref: str | int) -> dict[str, Any]:
     run = await find_run(store, ref)
     if run["status"] not in ACTIVE or not pid_alive(run["pid"]):
         raise TrainError(f"training run {run['name']!r} is not running (status {run['status']})")
+    launcher = run["config"].get("launcher", "python")
+    workers = _trainer_processes(run["pid"]) if launcher != "python" else []
     try:
-        os.killpg(run["pid"], signal.SIGTERM)
+        if workers:  # a launcher's agent that gets SIGTERM kills its workers: signal them only
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+        else:
+            os.killpg(run["pid"], signal.SIGTERM)
     except ProcessLookupError:
         with contextlib.suppress(ProcessLookupError):
             os.kill(run["pid"], signal.SIGTERM)
     except PermissionError as exc:
         raise TrainError(f"cannot signal pid {run['pid']}: {exc.strerror or exc}") from None
     return run
+
+
+def _trainer_processes(leader: int) -> list[int]:
+    """The trainer processes a launcher started (torchrun gives each its own session): every
+    descendant of the launcher whose command line runs core.train."""
+    parent: dict[int, int] = {}
+    trainer: set[int] = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        pid = int(entry.name)
+        parent[pid] = int(stat.rsplit(")", 1)[-1].split()[1])
+        if b"core.train" in cmdline:
+            trainer.add(pid)
+
+    def under(pid: int) -> bool:
+        seen = 0
+        while pid in parent and seen < 64:
+            pid, seen = parent[pid], seen + 1
+            if pid == leader:
+                return True
+        return False
+
+    return sorted(p for p in trainer if p != leader and under(p))
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:

@@ -174,23 +174,28 @@ def _progress_callback(trainer: Any, rec: Recorder, stop: StopFlag, spec: dict[s
                       "dev": len(dev), "resumed": state.global_step > 0},
             )  # fmt: skip
 
-        def _stop_requested(self, args: Any) -> bool:
+        def _sync(self, args: Any, tokens: int) -> tuple[bool, int]:
+            """(stop?, tokens of this step) over every process: one rank's SIGTERM stops all,
+            at the same step (DDP needs it), and tokens/s counts the whole job."""
             flag = stop.set
             if torch.distributed.is_available() and torch.distributed.is_initialized():
-                t = torch.tensor([int(flag)], device=args.device)
-                torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
-                flag = bool(t.item())
-            return flag
+                t = torch.tensor([tokens], device=args.device, dtype=torch.float64)
+                f = torch.tensor([int(flag)], device=args.device)
+                torch.distributed.all_reduce(t)
+                torch.distributed.all_reduce(f, op=torch.distributed.ReduceOp.MAX)
+                return bool(f.item()), int(t[0].item())
+            return flag, tokens
 
         def on_step_end(self, args: Any, state: Any, control: Any, **kw: Any) -> None:
             if delay:
                 time.sleep(delay)
+            stop_now, tokens = self._sync(args, trainer.tokens_seen - self.tok)
             now = time.monotonic()
             dt = max(now - self.t, 1e-9)
-            self.tps = (trainer.tokens_seen - self.tok) / dt
+            self.tps = tokens / dt
             self.step_s = dt if self.step_s is None else 0.7 * self.step_s + 0.3 * dt
             self.eta = max(0, state.max_steps - state.global_step) * self.step_s
-            if self._stop_requested(args):
+            if stop_now:
                 self.cancelled = True
                 control.should_save = True
                 control.should_training_stop = True
@@ -290,6 +295,7 @@ def train(spec: dict[str, Any], resume: bool, rec: Recorder, stop: StopFlag) -> 
         use_cpu=not torch.cuda.is_available(),
         dataloader_pin_memory=torch.cuda.is_available(),
         bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),
+        ddp_find_unused_parameters=False,  # every parameter gets a gradient every step
     )
     trainer = _trainer_class()(
         model=model,

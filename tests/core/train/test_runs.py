@@ -199,3 +199,39 @@ def test_spec_is_json_the_child_can_read(gold_project: Path, tiny_model: Path) -
     spec = json.loads((gold_project / "checkpoints" / "one" / "spec.json").read_text())
     assert spec["hparams"]["max_steps"] == 1 and spec["train_run_id"] == run_id
     assert spec["overrides"]["student"] == str(tiny_model)
+
+
+def test_trainer_processes_are_found_under_a_launcher() -> None:
+    """Cancel signals the trainers a launcher started (each in its own session), not the
+    launcher: torchrun's agent answers SIGTERM by killing its workers."""
+    import subprocess
+
+    from core.train.runs import _trainer_processes
+
+    code = "import subprocess, sys, time; subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(30)', 'core.train'], start_new_session=True); time.sleep(30)"  # noqa: E501
+    launcher = subprocess.Popen([sys.executable, "-c", code], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 10
+        found: list[int] = []
+        while time.monotonic() < deadline and not found:
+            found = _trainer_processes(launcher.pid)
+            time.sleep(0.05)
+        assert len(found) == 1 and found[0] != launcher.pid
+        os.kill(found[0], signal.SIGKILL)
+    finally:
+        os.killpg(launcher.pid, signal.SIGKILL)
+        launcher.wait()
+
+
+def test_torchrun_two_cpu_processes(gold_project: Path, tiny_model: Path) -> None:
+    """The multi-process path (DDP over gloo): the forward goes through the wrapper, rank 0
+    records, tokens/s counts both processes."""
+    run_id = asyncio.run(
+        start(gold_project, opts(tiny_model, max_steps=3, launcher="torchrun", num_processes=2))
+    )
+    assert wait_status(gold_project / "ekt.db", run_id, FINAL, timeout=180) == "done"
+    _run, events, ckpts = asyncio.run(report(gold_project, run_id))
+    logs = [e for e in events if e["kind"] == "log"]
+    assert [e["step"] for e in logs] == [1, 2, 3] and all(e["loss"] > 0 for e in logs)
+    assert logs[-1]["epoch"] == 1.0  # 12 examples, 2 processes × batch 2 → 3 steps per epoch
+    assert [c["step"] for c in ckpts] == [3]
