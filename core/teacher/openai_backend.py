@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import json
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlparse
 
@@ -29,6 +27,14 @@ from core.config import TeacherSection
 from core.errors import TeacherError
 from core.teacher import TeacherChoice, TeacherFailure, TeacherRequest, TeacherResult
 from core.teacher.retry import RetryPolicy, SlowDown, parse_retry_after
+from core.teacher.stream import (
+    Call,
+    CallbackFailed,
+    CallError,
+    Progress,
+    StreamState,
+    one_line,
+)
 from core.tokens import count_tokens
 
 OPENAI_URL = "https://api.openai.com/v1"
@@ -60,103 +66,14 @@ def resolve_api_key(cfg: TeacherSection) -> str:
     )
 
 
-class _CallError(Exception):
-    def __init__(self, error_class: str, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.error_class = error_class
-        self.retry_after = retry_after
-
-
-class _CallbackFailed(Exception):
-    """on_delta raised: passed through as is, never retried."""
-
-
-@dataclass
-class _Call:
-    """One HTTP response's outcome: texts and finish reasons by the server's choice index."""
-
-    texts: dict[int, str]
-    finish: dict[int, str | None]
-    usage: tuple[int, int] | None
-
-
-@dataclass
-class _Progress:
-    started: float
-    on_delta: Callable[[int, str], None] | None
-    on_retry: Callable[[str, str, int], None] | None
-    retries: int = 0
-    ttft: float | None = None
-    calls: list[_Call] = field(default_factory=list)
-
-
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())[:300]
-
-
 def _status_message(exc: openai.APIStatusError) -> str:
     body = exc.body
     if isinstance(body, dict):
         inner = body.get("error", body)
         msg = inner.get("message") if isinstance(inner, dict) else inner
         if msg:
-            return _one_line(msg)
-    return _one_line(exc.message)
-
-
-class _StreamState:
-    """Reads the SSE body itself: `json.loads` per chunk instead of the client's model
-    construction (~15x less CPU per chunk, which matters at n=20 x 300 tokens per request)."""
-
-    def __init__(self, where: str, chat: bool, offset: int, prog: _Progress) -> None:
-        self.where = where
-        self.chat = chat
-        self.offset = offset
-        self.prog = prog
-        self.texts: dict[int, list[str]] = {}
-        self.finish: dict[int, str | None] = {}
-        self.usage: tuple[int, int] | None = None
-
-    async def read(self, lines: AsyncIterator[str]) -> None:
-        data: list[str] = []
-        done = False
-        async for line in lines:
-            if line.startswith("data:"):
-                data.append(line[6:] if line.startswith("data: ") else line[5:])
-            elif not line and data:  # a blank line ends an event
-                payload = "\n".join(data)
-                data = []
-                if done or payload.startswith("[DONE]"):
-                    done = True  # keep reading: a drained body keeps the connection
-                else:
-                    self.event(json.loads(payload))
-        if data and not done and not "\n".join(data).startswith("[DONE]"):
-            self.event(json.loads("\n".join(data)))
-
-    def event(self, obj: dict[str, Any]) -> None:
-        if obj.get("error"):
-            err = obj["error"]
-            msg = err.get("message", err) if isinstance(err, dict) else err
-            raise _CallError("server_error", f"{self.where}: stream error: {_one_line(msg)}")
-        u = obj.get("usage")
-        if u:
-            self.usage = (int(u.get("prompt_tokens") or 0), int(u.get("completion_tokens") or 0))
-        prog = self.prog
-        for ch in obj.get("choices") or ():
-            i = int(ch.get("index") or 0)
-            piece = (ch.get("delta") or {}).get("content") if self.chat else ch.get("text")
-            parts = self.texts.setdefault(i, [])
-            if piece:
-                parts.append(piece)
-                if prog.ttft is None:
-                    prog.ttft = time.perf_counter() - prog.started
-                if prog.on_delta is not None:
-                    try:
-                        prog.on_delta(self.offset + i, piece)
-                    except Exception as exc:  # the caller's bug, not a malformed chunk
-                        raise _CallbackFailed from exc
-            if ch.get("finish_reason"):
-                self.finish[i] = ch["finish_reason"]
+            return one_line(msg)
+    return one_line(exc.message)
 
 
 class OpenAITeacher:
@@ -196,12 +113,12 @@ class OpenAITeacher:
         on_delta: Callable[[int, str], None] | None = None,
         on_retry: Callable[[str, str, int], None] | None = None,
     ) -> TeacherResult:
-        prog = _Progress(time.perf_counter(), on_delta, on_retry)
+        prog = Progress(time.perf_counter(), on_delta, on_retry)
         got: dict[int, tuple[str, str | None]] = {}
         if req.n > 1 and self.n_fallback is None:
             try:
                 call = await self._with_retries(req, req.n, 0, prog)
-            except _CallError as exc:  # n>1 refused with a 400: probe with a single request
+            except CallError as exc:  # n>1 refused with a 400: probe with a single request
                 got.update(self._take(await self._with_retries(req, 1, 0, prog), 0, req))
                 self.n_fallback = f"the endpoint refused n={req.n} ({exc})"
             else:
@@ -214,16 +131,14 @@ class OpenAITeacher:
         return self._result(req, got, prog)
 
     # -- one logical call with retries ----------------------------------------------------
-    async def _with_retries(
-        self, req: TeacherRequest, n: int, offset: int, prog: _Progress
-    ) -> _Call:
+    async def _with_retries(self, req: TeacherRequest, n: int, offset: int, prog: Progress) -> Call:
         attempt = 0
         while True:
             attempt += 1
             await self.slowdown.acquire()
             try:
                 call = await self._stream_once(req, n, offset, prog)
-            except _CallError as exc:
+            except CallError as exc:
                 cls, msg = exc.error_class, str(exc)
                 if cls == "bad_request" and self._adapt(msg):
                     attempt -= 1  # the same request in the dialect this server speaks
@@ -267,9 +182,7 @@ class OpenAITeacher:
             return True
         return False
 
-    async def _stream_once(
-        self, req: TeacherRequest, n: int, offset: int, prog: _Progress
-    ) -> _Call:
+    async def _stream_once(self, req: TeacherRequest, n: int, offset: int, prog: Progress) -> Call:
         chat = self.cfg.mode == "chat"
         kw: dict[str, Any] = {
             "model": self.cfg.model,
@@ -294,73 +207,73 @@ class OpenAITeacher:
         else:
             opener = self._client.completions.with_streaming_response.create
             kw["prompt"] = req.prompt
-        state = _StreamState(self.base_url, chat, offset, prog)
+        state = StreamState(self.base_url, chat, offset, prog)
         in_stream = False
         try:
             async with opener(**kw) as resp:  # a non-2xx status raises here
                 in_stream = self._reached = True
                 await state.read(resp.http_response.aiter_lines())
-        except _CallError:
+        except CallError:
             raise
-        except _CallbackFailed as exc:
+        except CallbackFailed as exc:
             assert exc.__cause__ is not None
             raise exc.__cause__ from None
         except Exception as exc:
             raise self._classify(exc, in_stream=in_stream) from exc
         if not state.finish or any(i not in state.finish for i in state.texts):
-            raise _CallError("dropped_stream", f"{self.base_url}: stream ended mid-answer")
+            raise CallError("dropped_stream", f"{self.base_url}: stream ended mid-answer")
         texts = {i: "".join(state.texts.get(i, ())) for i in state.finish if i < n}
-        return _Call(texts, state.finish, state.usage)
+        return Call(texts, state.finish, state.usage)
 
-    def _classify(self, exc: Exception, *, in_stream: bool) -> _CallError:
+    def _classify(self, exc: Exception, *, in_stream: bool) -> CallError:
         where = self.base_url
         if isinstance(exc, openai.APITimeoutError):
-            return _CallError("timeout", f"{where}: no answer within {self.cfg.timeout_s:g} s")
+            return CallError("timeout", f"{where}: no answer within {self.cfg.timeout_s:g} s")
         if isinstance(exc, openai.APIConnectionError):
-            cause = _one_line(exc.__cause__ or exc)
+            cause = one_line(exc.__cause__ or exc)
             if in_stream:
-                return _CallError("dropped_stream", f"{where}: stream dropped ({cause})")
-            return _CallError("connection", f"cannot reach the teacher at {where} ({cause})")
+                return CallError("dropped_stream", f"{where}: stream dropped ({cause})")
+            return CallError("connection", f"cannot reach the teacher at {where} ({cause})")
         if isinstance(exc, openai.APIStatusError):
             self._reached = True  # it answered, if only with an error
             status, msg = exc.status_code, _status_message(exc)
             if status == 429:
                 wait = parse_retry_after(exc.response.headers)
-                return _CallError("rate_limit", f"{where}: 429 rate limited: {msg}", wait)
+                return CallError("rate_limit", f"{where}: 429 rate limited: {msg}", wait)
             if status == 408:
-                return _CallError("timeout", f"{where}: 408 {msg}")
+                return CallError("timeout", f"{where}: 408 {msg}")
             if status == 409 or status >= 500:
-                return _CallError("server_error", f"{where}: {status} {msg}")
+                return CallError("server_error", f"{where}: {status} {msg}")
             if status in (401, 403):
-                return _CallError(
+                return CallError(
                     "auth",
                     f"teacher at {where} refused the API key from ${self.cfg.api_key_env} "
                     f"({status}: {msg})",
                 )
             if status == 404:
-                return _CallError(
+                return CallError(
                     "not_found",
                     f"teacher at {where}: 404 for model {self.cfg.model!r} ({msg}); check "
                     "[teacher] model and base_url (most servers want it to end in /v1)",
                 )
-            return _CallError("bad_request", f"{where}: {status} {msg}")
+            return CallError("bad_request", f"{where}: {status} {msg}")
         if isinstance(exc, httpx2.TimeoutException):
-            return _CallError("timeout", f"{where}: stream stalled for {self.cfg.timeout_s:g} s")
+            return CallError("timeout", f"{where}: stream stalled for {self.cfg.timeout_s:g} s")
         if isinstance(exc, httpx2.TransportError):
-            cause = f"{type(exc).__name__}: {_one_line(exc)}"
+            cause = f"{type(exc).__name__}: {one_line(exc)}"
             if in_stream:
-                return _CallError("dropped_stream", f"{where}: stream dropped ({cause})")
-            return _CallError("connection", f"cannot reach the teacher at {where} ({cause})")
+                return CallError("dropped_stream", f"{where}: stream dropped ({cause})")
+            return CallError("connection", f"cannot reach the teacher at {where} ({cause})")
         if isinstance(exc, openai.APIError):
-            return _CallError("server_error", f"{where}: stream error: {_one_line(exc)}")
+            return CallError("server_error", f"{where}: stream error: {one_line(exc)}")
         if in_stream:  # JSON that does not parse, or chunks of the wrong shape
             kind = type(exc).__name__
-            return _CallError("malformed_chunk", f"{where}: malformed chunk ({kind}: {exc})")
-        return _CallError("unexpected", f"{where}: {type(exc).__name__}: {_one_line(exc)}")
+            return CallError("malformed_chunk", f"{where}: malformed chunk ({kind}: {exc})")
+        return CallError("unexpected", f"{where}: {type(exc).__name__}: {one_line(exc)}")
 
     # -- assembling the result ------------------------------------------------------------
     @staticmethod
-    def _take(call: _Call, offset: int, req: TeacherRequest) -> dict[int, tuple[str, str | None]]:
+    def _take(call: Call, offset: int, req: TeacherRequest) -> dict[int, tuple[str, str | None]]:
         out = {}
         for i, text in sorted(call.texts.items()):
             cut = _cut(text, req.stop)
@@ -368,7 +281,7 @@ class OpenAITeacher:
         return out
 
     def _result(
-        self, req: TeacherRequest, got: dict[int, tuple[str, str | None]], prog: _Progress
+        self, req: TeacherRequest, got: dict[int, tuple[str, str | None]], prog: Progress
     ) -> TeacherResult:
         prompt_tokens = completion_tokens = 0
         reported = all(c.usage is not None for c in prog.calls)
