@@ -62,16 +62,17 @@ def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any
     if resume_run and any(v is not None for v in flags.values()):
         raise TrainError("--resume continues a run with its own settings: give no other option")
 
-    async def start(project: Project) -> int:
-        if resume_run:
-            return await resume(project, resume_run)
-        return await launch(project, TrainOptions(**flags))
+    async def start(project: Project) -> tuple[int, int]:
+        if resume_run:  # follow from here on, not the run's whole history again
+            after = await project.store.scalar("SELECT coalesce(max(id), 0) FROM train_events")
+            return await resume(project, resume_run), int(after)
+        return await launch(project, TrainOptions(**flags)), 0
 
-    run_id = run(start)
-    _follow(run_id, detach)
+    run_id, after = run(start)
+    _follow(run_id, detach, after)
 
 
-def _follow(run_id: int, detach: bool) -> None:
+def _follow(run_id: int, detach: bool, after: int = 0) -> None:
     from core.train.follow import follow, format_event
     from core.train.runs import find_run
 
@@ -94,7 +95,7 @@ def _follow(run_id: int, detach: bool) -> None:
             click.echo(line)
 
     async def watch(project: Project) -> dict[str, Any]:
-        return await follow(project.store, run_id, show)
+        return await follow(project.store, run_id, show, after_id=after)
 
     try:
         final = run(watch)

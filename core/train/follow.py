@@ -58,9 +58,11 @@ async def follow(
     on_event: Callable[[dict[str, Any]], None],
     *,
     poll_s: float = 0.5,
+    after_id: int = 0,
 ) -> dict[str, Any]:
-    """Call `on_event` for every new event until the run ends; returns the final run row."""
-    after = 0
+    """Call `on_event` for every event after `after_id` until the run ends; returns the final
+    run row."""
+    after = after_id
     while True:
         for e in await run_events(store, run_id, after_id=after):
             after = e["id"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from core.cli import cli
+from core.store import connect_sync
 from tests.core.train.conftest import wait_status
 
 
@@ -64,3 +67,29 @@ def test_bad_input_is_one_line_and_non_zero(gold_project: Path, tiny_model: Path
     assert code == 1 and "give no other option" in err
     code, out, _ = ekt(gold_project, "train", "list")
     assert code == 0 and "no training runs yet" in out
+
+
+def test_cancel_then_resume_from_the_cli(
+    gold_project: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EKT_TRAIN_STEP_DELAY", "0.3")
+    flags = ["--max-steps", "8", "--batch-size", "2", "--max-length", "64", "--name", "r"]
+    code, out, err = ekt(gold_project, "train", "--student", str(tiny_model), "--detach", *flags)
+    assert code == 0, err
+    conn = connect_sync(gold_project / "ekt.db", readonly=True)
+    deadline = time.monotonic() + 60
+    while (
+        time.monotonic() < deadline
+        and not conn.execute("SELECT 1 FROM train_events WHERE kind = 'log'").fetchone()
+    ):
+        time.sleep(0.05)
+    conn.close()
+    code, out, _ = ekt(gold_project, "train", "cancel", "r")
+    assert code == 0 and "sent SIGTERM to run r" in out
+    wait_status(gold_project / "ekt.db", 1, ("cancelled",))
+    monkeypatch.delenv("EKT_TRAIN_STEP_DELAY")
+    code, out, err = ekt(gold_project, "train", "--resume", "r")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("resumed at step ") and "of 8" in lines[0]  # no history replay
+    assert "step 8/8  loss" in out and lines[-1].startswith("training run r done")
