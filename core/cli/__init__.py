@@ -6,6 +6,7 @@ Every EktError becomes one line on stderr and exit status 1; nothing prints a tr
 from __future__ import annotations
 
 from core.cli import (
+    candidate_cmds,  # noqa: F401  (registers candidates list/show/edit/gold)
     eval_cmds,  # noqa: F401  (registers eval, eval table, eval list)
     import_cmds,  # noqa: F401  (registers import)
     project_cmds,  # noqa: F401  (registers init, status)
