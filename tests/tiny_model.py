@@ -58,7 +58,7 @@ def make_tiny_model(folder: Path | str, *, vocab_size: int = 320, seed: int = 0)
         num_hidden_layers=2,
         num_attention_heads=4,
         num_key_value_heads=2,
-        max_position_embeddings=1024,
+        max_position_embeddings=4096,  # RoPE: free; few-shot prompts run past 1k tokens
         eos_token_id=tokenizer.eos_token_id,  # type: ignore[attr-defined]
         pad_token_id=tokenizer.pad_token_id,  # type: ignore[attr-defined]
         bos_token_id=None,

@@ -59,7 +59,7 @@ async def gold_lineage(
                     "gold": per_run[r["id"]],
                 }
             )
-    teachers = sorted({str(r["teacher"].get("model") or "") for r in runs} - {""})
+    teachers = sorted({_teacher_model(r["teacher"]) for r in runs} - {""})
     prompts = sorted({r["prompt"] for r in runs if r["prompt"]})
     prompt_ids = [r["prompt_id"] for r in runs if r["prompt_id"] is not None]
     sources = Counter(g.source for g in gold)
@@ -80,3 +80,9 @@ async def gold_lineage(
         "sft_problems": len({g.problem_id for g in gold}),
         "dev_problems": list(dev_ids),
     }
+
+
+def _teacher_model(teacher: dict[str, Any]) -> str:
+    """The model named in a run's teacher JSON (`{"description", "config": {...}}`, or flat)."""
+    config = teacher.get("config") if isinstance(teacher.get("config"), dict) else teacher
+    return str(config.get("model") or "")
