@@ -7,6 +7,7 @@ transaction: one await per row is ~10x slower.
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
@@ -68,6 +69,9 @@ class Store:
         self.conn = conn
         self.path = path
         self.readonly = readonly
+        # One transaction at a time on this connection: tasks sharing the writer (the sampler's
+        # request writer, the verifier, a TUI edit) would otherwise interleave BEGINs.
+        self._tx_lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str, *, readonly: bool = False) -> Store:
@@ -105,14 +109,15 @@ class Store:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """BEGIN IMMEDIATE … COMMIT, rolled back on any error: nothing half-written."""
-        await self.conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.conn
-        except BaseException:
-            await self.conn.rollback()
-            raise
-        else:
-            await self.conn.commit()
+        async with self._tx_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.rollback()
+                raise
+            else:
+                await self.conn.commit()
 
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         async with self.conn.execute(sql, params) as cur:
