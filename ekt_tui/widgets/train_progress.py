@@ -52,6 +52,17 @@ def summary(run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> tup
         best = max(float(e["data"].get("dev_pass_at_1", 0)) for e in evals)
         text.append(f"  dev pass@1 {100 * float(evals[-1]['data'].get('dev_pass_at_1', 0)):.1f}%")
         text.append(f" (best {100 * best:.1f}%)", style="dim")
+    lin = run.get("lineage") or {}
+    if lin.get("sft_hash"):
+        teacher = lin.get("teacher")
+        teacher = " + ".join(teacher) if isinstance(teacher, list) else teacher
+        text.append(
+            f"\ngold {lin.get('gold_policy')}: {lin.get('sft_examples')} examples of"
+            f" {lin.get('sft_problems')} problems · teacher {teacher or '–'}"
+            f" · {', '.join(lin.get('prompts') or []) or 'no prompt'}"
+            f" · SFT {str(lin['sft_hash'])[:12]}",
+            style="dim",
+        )
     if run.get("error"):
         text.append(f"\n{run['error']}", style="bold red")
     return text, step, max_steps

@@ -10,6 +10,9 @@ from core.store import connect_sync
 from tests.core.train.conftest import T0, make_gold_project
 
 STEPS = 30
+LINEAGE = {"method": "ekt-sft", "teacher": "big-teacher", "prompts": ["gsm8k@v1"],
+           "gold_policy": "all-distinct", "sft_examples": 12, "sft_problems": 8,
+           "sft_hash": "3f0c9a7d1e5b" + "0" * 52}  # fmt: skip
 
 
 def _loss(step: int) -> float:
@@ -30,11 +33,12 @@ def make_train_project(root: Path) -> Path:
         out = str(root / "checkpoints")
         conn.executemany(
             "INSERT INTO train_runs(id, name, status, config, lineage, output_dir, pid, error,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, '{}', ?, NULL, ?, ?, ?)",
+            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             [
-                (1, "sft-1", "cancelled", json.dumps({**cfg, "max_steps": 100}), out + "/sft-1",
-                 None, T0, T0),
-                (2, "sft-2", "done", json.dumps(cfg), out + "/sft-2", None, T0 + 10, T0 + 10),
+                (1, "sft-1", "cancelled", json.dumps({**cfg, "max_steps": 100}), "{}",
+                 out + "/sft-1", None, T0, T0),
+                (2, "sft-2", "done", json.dumps(cfg), json.dumps(LINEAGE), out + "/sft-2", None,
+                 T0 + 10, T0 + 10),
             ],
         )  # fmt: skip
         rows = [_ev(1, "start", 0, {"max_steps": 100})]
