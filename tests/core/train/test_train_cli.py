@@ -73,7 +73,7 @@ def test_cancel_then_resume_from_the_cli(
     gold_project: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EKT_TRAIN_STEP_DELAY", "0.3")
-    flags = ["--max-steps", "8", "--batch-size", "2", "--max-length", "64", "--name", "r"]
+    flags = ["--max-steps", "12", "--batch-size", "2", "--max-length", "64", "--name", "r"]
     code, out, err = ekt(gold_project, "train", "--student", str(tiny_model), "--detach", *flags)
     assert code == 0, err
     conn = connect_sync(gold_project / "ekt.db", readonly=True)
@@ -91,5 +91,5 @@ def test_cancel_then_resume_from_the_cli(
     code, out, err = ekt(gold_project, "train", "--resume", "r")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0].startswith("resumed at step ") and "of 8" in lines[0]  # no history replay
-    assert "step 8/8  loss" in out and lines[-1].startswith("training run r done")
+    assert lines[0].startswith("resumed at step ") and "of 12" in lines[0]  # no history replay
+    assert "step 12/12  loss" in out and lines[-1].startswith("training run r done")
