@@ -7,7 +7,8 @@ Same samples three ways, same bound on HTTP requests in flight (an asyncio.Semap
 - fallback: n asked of a server that ignores it (llama.cpp): one n-request, then singles.
 The server answers after `first_token_s`, then one token step every `token_s`.
 Reports medians over repeats: requests/s, samples/s, latency, engine CPU per request and per
-sample, and the overhead over the server's own latency.
+sample, the overhead over the server's own latency, and the fake server's CPU use (share of one
+core over the run: near 100% means the fake, not the engine, set the pace).
 
 Run: `python -m bench teacher`, or `python -m bench.teacher_bench --quick` (`--help`: knobs).
 """
@@ -51,10 +52,11 @@ class ServerProcess:
             raise RuntimeError(f"fake server did not start: {self.url!r}")
         return self
 
-    def served(self) -> int:
-        """Completion requests the server received; the server stops."""
+    def served(self) -> tuple[int, float]:
+        """Completion requests the server received and its CPU seconds; the server stops."""
         out, _ = self.proc.communicate("", timeout=30)
-        return int(out.split()[-1])
+        count, cpu = out.split()[-2:]
+        return int(count), float(cpu)
 
     def __exit__(self, *exc: object) -> None:
         if self.proc.poll() is None:
@@ -70,6 +72,7 @@ class Outcome:
     samples: int
     latencies: list[float]
     ttfts: list[float]
+    server_cpu_s: float = 0.0  # the fake server's whole life, start-up included
 
 
 async def _run(url: str, *, requests: int, n: int, concurrency: int) -> Outcome:
@@ -115,6 +118,7 @@ def _row(name: str, runs: list[Outcome], server_latency: float) -> dict[str, flo
         "ttft": med(med(r.ttfts) for r in runs),
         "cpu_req_ms": med(1000 * r.cpu_s / r.http_requests for r in runs),
         "cpu_sample_ms": med(1000 * r.cpu_s / r.samples for r in runs),
+        "server_cpu": med(r.server_cpu_s / r.wall_s for r in runs),
         "overhead_ms": med(1000 * (med(r.latencies) - server_latency) for r in runs),
     }
 
@@ -157,19 +161,22 @@ def main(argv: list[str] | None = None) -> None:
         for _ in range(a.repeats):
             with ServerProcess(**server, **extra) as srv:
                 out = asyncio.run(_run(srv.url, requests=requests, n=n, concurrency=a.concurrency))
-                out.http_requests = srv.served() - 1  # not the warm-up
+                served, out.server_cpu_s = srv.served()
+                out.http_requests = served - 1  # not the warm-up
             runs.append(out)
         rows.append(_row(name, runs, server_latency))
     ideal = a.concurrency / server_latency
     print(
         f"{'mode':<22}{'wall s':>8}{'req/s':>8}{'samples/s':>11}{'latency ms':>12}"
         f"{'ttft ms':>9}{'overhead ms':>13}{'CPU ms/req':>12}{'CPU ms/sample':>15}"
+        f"{'server CPU':>12}"
     )
     for r in rows:
         print(
             f"{r['name']:<22}{r['wall']:>8.2f}{r['req_s']:>8.1f}{r['samples_s']:>11.1f}"
             f"{1000 * r['latency']:>12.0f}{1000 * r['ttft']:>9.0f}{r['overhead_ms']:>13.1f}"
             f"{r['cpu_req_ms']:>12.2f}{r['cpu_sample_ms']:>15.3f}"
+            f"{100 * r['server_cpu']:>11.0f}%"
         )
     base = rows[0]
     print(

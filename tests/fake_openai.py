@@ -504,9 +504,9 @@ def fake_openai_fixture() -> Iterator[FakeOpenAIServer]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """`python -m tests.fake_openai [--port P] [--first-token-s S] [--token-s S] [--n-mode M]
-    [--answer TEXT]`: serve until stdin closes (or Ctrl-C), printing the base URL first and the
-    number of completion requests served last — for benchmarks and trying `ekt` by hand."""
+    """`python -m tests.fake_openai [--first-token-s S] [--token-s S] [--n-mode M] [--capacity C]
+    [--answer TEXT]`: serve until stdin closes (or Ctrl-C); prints the base URL first, then the
+    completion requests served and the CPU seconds used — for benchmarks and trying `ekt`."""
     import argparse
     import sys
 
@@ -531,7 +531,7 @@ def main(argv: list[str] | None = None) -> None:
         print(srv.base_url, flush=True)
         with contextlib.suppress(KeyboardInterrupt):
             sys.stdin.read()
-        print(len(srv.completion_requests), flush=True)
+        print(len(srv.completion_requests), f"{time.process_time():.3f}", flush=True)
 
 
 if __name__ == "__main__":
