@@ -44,6 +44,7 @@ class RunStats:
     problems_sampled: int
     requests: int = 0
     requests_done: int = 0
+    requests_failed: int = 0
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float = 0.0
@@ -82,6 +83,8 @@ def _teacher_label(raw: str) -> str:
         return "?"
     if isinstance(t, str):
         return t
+    if t.get("description"):  # what core.sampling stores: {"description", "config"}
+        return str(t["description"])
     backend, model = t.get("backend", "?"), t.get("model", "?")
     url = t.get("base_url") or ""
     return f"{backend}:{model}" + (f" @ {url}" if url else "")
@@ -108,10 +111,18 @@ async def run_core(store: Store, run_id: int, now: float) -> RunStats | None:
         params = json.loads(run[4] or "{}")
     except ValueError:
         params = {}
+    # Every planned request has a row from the start (pending until it finishes): the run's
+    # problems are those with a request; a problem is sampled when all of its requests are done.
     req = await store.fetchone(
-        "SELECT count(*), coalesce(sum(status = 'done'), 0), count(DISTINCT problem_id),"
-        " coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0),"
-        " coalesce(sum(cost_usd), 0.0), min(started_at) FROM requests WHERE run_id = ?",
+        "SELECT count(*), coalesce(sum(status = 'done'), 0), coalesce(sum(status = 'failed'), 0),"
+        " count(DISTINCT problem_id), coalesce(sum(prompt_tokens), 0),"
+        " coalesce(sum(completion_tokens), 0), coalesce(sum(cost_usd), 0.0), min(started_at)"
+        " FROM requests WHERE run_id = ?",
+        [run_id],
+    )
+    sampled = await store.scalar(
+        "SELECT count(*) FROM (SELECT 1 FROM requests WHERE run_id = ? GROUP BY problem_id"
+        " HAVING sum(status != 'done') = 0)",
         [run_id],
     )
     since = int(now) - RATE_WINDOW + 1
@@ -120,29 +131,27 @@ async def run_core(store: Store, run_id: int, now: float) -> RunStats | None:
         " WHERE run_id = ? AND finished_at >= ? GROUP BY s",
         [run_id, since],
     )
-    total = params.get("problems_total") or params.get("problems")
-    if not isinstance(total, int):
-        total = len(total) if isinstance(total, list) else None
-    if total is None:
-        total = await store.scalar("SELECT count(*) FROM problems")
     assert req is not None
+    labels = params.get("prompt_labels") or {}
+    prompt = ", ".join(labels.values()) if labels else (f"{run[7]}@v{run[8]}" if run[7] else "—")
     return RunStats(
         id=run[0],
         name=run[1],
         status=run[2],
         teacher=_teacher_label(run[3]),
-        prompt=f"{run[7]}@v{run[8]}" if run[7] else "—",
+        prompt=prompt,
         samples_per_problem=int(params.get("n") or 0),
-        problems_total=int(total or 0),
-        problems_sampled=int(req[2]),
+        problems_total=int(req[3]),
+        problems_sampled=int(sampled or 0),
         requests=int(req[0]),
         requests_done=int(req[1]),
-        tokens_in=int(req[3]),
-        tokens_out=int(req[4]),
-        cost_usd=float(req[5]),
+        requests_failed=int(req[2]),
+        tokens_in=int(req[4]),
+        tokens_out=int(req[5]),
+        cost_usd=float(req[6]),
         budget_usd=run[5] if run[5] is not None else params.get("budget_usd"),
         created_at=float(run[6]),
-        first_request_at=req[6],
+        first_request_at=req[7],
         request_rate=_per_second([(r[0], r[1]) for r in finished], since),
     )
 
@@ -187,6 +196,11 @@ class OutcomeThrottle:
     def __init__(self) -> None:
         self.latest: dict[int, RunOutcomes] = {}
         self._next: dict[int, float] = {}
+
+    def expire(self, run_id: int) -> None:
+        """Read again at the next refresh (the run changed state: show its final numbers)."""
+        if self._next.get(run_id) != float("inf"):
+            self._next[run_id] = 0.0
 
     def wait_s(self, run_id: int) -> float:
         """Seconds until the next read is due (0: now; inf: one is running)."""

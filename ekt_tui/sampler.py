@@ -66,8 +66,17 @@ class Sampler:
 
     async def _run(self, api: Any, options: Any) -> Any:
         try:
-            self.last_summary = await api.sample(self.app.project, options, control=self.control)
-            return self.last_summary
+            summary = await api.sample(self.app.project, options, control=self.control)
+            self.last_summary = summary
+            verdicts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
+            message = f"Run {summary.name}: {summary.state}, {summary.samples} samples"
+            message += f" ({verdicts})" if verdicts else ""
+            if summary.message:
+                message += f" — {summary.message}"
+            self.app.notify(
+                message, severity="warning" if summary.budget_exhausted else "information"
+            )
+            return summary
         finally:
             self.state = "idle"
             self.app.live.dirty = True

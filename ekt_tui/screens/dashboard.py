@@ -46,6 +46,7 @@ class DashboardScreen(LiveScreen):
         self.outcomes = OutcomeThrottle()
         self._shown: RunStats | None = None
         self._wake: Timer | None = None
+        self._status: dict[int, str] = {}  # run id -> status last shown
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -68,6 +69,9 @@ class DashboardScreen(LiveScreen):
             run_id = self.run_ids[0]
         stats = await run_core(reader, run_id, now) if run_id is not None else None
         if stats is not None:
+            if self._status.get(stats.id, stats.status) != stats.status:
+                self.outcomes.expire(stats.id)
+            self._status[stats.id] = stats.status
             stats = replace(stats, outcomes=self.outcomes.latest.get(stats.id))
             wait = self.outcomes.wait_s(stats.id)
             if wait == 0.0:

@@ -73,7 +73,8 @@ class RunPanel(Static):
             t.add_row(
                 "gold", f"{o.gold_problems:,} problems ({stats.gold_coverage or 0:.1%} coverage)"
             )
-        t.add_row("requests", f"{stats.requests_done:,} done / {stats.requests:,}")
+        failed = f", {stats.requests_failed:,} failed" if stats.requests_failed else ""
+        t.add_row("requests", f"{stats.requests_done:,} done{failed} / {stats.requests:,}")
         t.add_row("tokens", f"in {stats.tokens_in:,}  out {stats.tokens_out:,}")
         budget = f" of ${stats.budget_usd:,.2f} budget" if stats.budget_usd is not None else ""
         t.add_row("cost", f"${stats.cost_usd:,.4f}{budget}")

@@ -11,6 +11,7 @@ from ekt_tui.app import EktApp
 from tests.tui.seed import T0
 
 NOW = T0 + 100.0
+SKIP = {"bus", "sampling"}
 
 
 def frozen() -> float:
@@ -22,11 +23,12 @@ def make_app(root: Path, **kw: object) -> EktApp:
 
 
 async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
-    """Let messages run and wait for every worker except the endless bus follower."""
+    """Let messages run and wait for every worker except the endless bus follower and a
+    sampling run (which may be paused: tests await `app.sampler.worker` themselves)."""
     app = pilot.app
     for _ in range(rounds):
         await pilot.pause()
-        for worker in [w for w in app.workers if w.group != "bus" and not w.is_finished]:
+        for worker in [w for w in app.workers if w.group not in SKIP and not w.is_finished]:
             with contextlib.suppress(Exception):
                 await worker.wait()
     await pilot.pause()
