@@ -91,3 +91,34 @@ def test_browse_edit_verify_and_live_updates(tui: tuple[Tmux, Path]) -> None:
     term.keys("q")
     screen = term.wait_for("EXIT=")
     assert "EXIT=0" in screen and "Traceback" not in screen
+
+
+def test_sampling_run_streams_on_the_dashboard(tmp_path: Path) -> None:
+    """Start a run with the teacher from ekt.toml (the fake server), watch it stream, pause,
+    resume, and see the final verdict counts."""
+    from tests.fake_openai import FakeOpenAIServer
+    from tests.tui.test_sampling_flows import _answers, _project
+
+    with FakeOpenAIServer(_answers, token_latency_s=0.25) as srv:
+        root = _project(tmp_path / "project", srv.base_url)
+        term = Tmux()
+        term.start([str(BIN / "ekt-tui"), str(root)], tmp_path, {"HOME": str(tmp_path)})
+        try:
+            term.wait_for("run-1")
+            term.keys("s")
+            screen = term.wait_for(lambda s: " streaming " in s and "(this app: running)" in s)
+            assert "openai:fake@http://127.0.0.1" in screen
+            (tmp_path / "streaming.txt").write_text(screen, encoding="utf-8")
+            term.keys("Space")
+            term.wait_for("(this app: paused)")
+            term.wait_for(lambda s: "— paused" in s)
+            term.keys("Space")
+            term.wait_for("(this app: running)")
+            screen = term.wait_for(lambda s: "— done" in s and "6 / 6 sampled (100%)" in s)
+            screen = term.wait_for(lambda s: re.search(r"fail 8\s+pass 2\s+syntax 2", s))
+            assert "requests    6 done / 6" in screen
+            term.keys("q")
+            screen = term.wait_for("EXIT=")
+            assert "EXIT=0" in screen and "Traceback" not in screen
+        finally:
+            term.kill()
