@@ -26,7 +26,8 @@ Faults (`fail_next(kind, times=1, match=None, ...)`, consumed in order by the ne
 requests): "rate_limit" (429 with `Retry-After` seconds and/or `retry-after-ms`),
 "server_error" (500), "bad_request" (400, a context-length message), "drop" (the stream is cut
 after `after` chunks: an incomplete chunked body), "malformed" (a chunk that is not JSON after
-`after` chunks), "stall" (no response for `seconds`, to hit the client's timeout), "truncate"
+`after` chunks), "stall" (no response for `seconds`, to hit the client's timeout), "slow"
+(headers at once, then `seconds` before the first token of a stream), "truncate"
 (the stream ends cleanly after `after` chunks, without a finish_reason or [DONE]).
 Modes: `n_mode="ignore"` returns one choice whatever `n` is (like llama.cpp's server),
 `n_mode="reject"` answers n>1 with a 400. `api_key` set -> other keys get a 401; `models` set ->
@@ -58,6 +59,7 @@ FAULT_KINDS = (
     "drop",
     "malformed",
     "stall",
+    "slow",
     "truncate",
 )
 
@@ -410,6 +412,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         fake._sleep(fake.first_token_s)
+        if fault is not None and fault.kind == "slow":
+            fake._sleep(fault.seconds)
+            fault = None
         sent = 0
         step: list[bytes] = []  # one token step's events go out in one write, like a batch
 

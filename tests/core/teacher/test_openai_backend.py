@@ -180,6 +180,7 @@ async def test_bad_request_that_is_not_about_n_fails_without_fallback(
         ("truncate", {"after": 3}, "dropped_stream"),
         ("malformed", {"after": 2}, "malformed_chunk"),
         ("stall", {"seconds": 5}, "timeout"),
+        ("slow", {"seconds": 5}, "timeout"),  # headers sent, then no first token in time
     ],
 )
 async def test_each_fault_is_retried(
