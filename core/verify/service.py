@@ -184,13 +184,20 @@ class VerifierService:
         rows = await self.store.fetchall(
             f"SELECT id, problem_id, code, code_hash FROM candidates WHERE id IN ({marks})", ids
         )
-        found = {r["id"] for r in rows}
-        for missing in (i for i in ids if i not in found):
-            self._done(missing, None)
+        by_id = {r["id"]: r for r in rows}
         await self._load_specs({r["problem_id"] for r in rows})
         await self._load_known(rows)
-        for row in rows:
-            cid, key = row["id"], (row["problem_id"], row["code_hash"])
+        seen: set[int] = set()
+        for cid in ids:
+            row = by_id.get(cid)
+            if cid in seen:  # the same id twice in one chunk: one verdict serves both
+                self._settle()
+                continue
+            seen.add(cid)
+            if row is None:
+                self._done(cid, None)
+                continue
+            key = (row["problem_id"], row["code_hash"])
             fresh = cid in self._fresh
             self._fresh.discard(cid)
             if key in self._known and not fresh:
@@ -327,6 +334,10 @@ class VerifierService:
                 fut.set_exception(VerifyError(f"candidate {candidate_id}: no such candidate"))
             else:
                 fut.set_result(verdict)
+        self._settle()
+
+    def _settle(self) -> None:
+        """One submitted id is accounted for; idle once none is left."""
         self._outstanding -= 1
         if self._outstanding <= 0 and not self._buffer:
             self._outstanding = 0

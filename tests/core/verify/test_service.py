@@ -193,3 +193,13 @@ async def test_verdicts_are_written_in_batches(project: Project) -> None:
         await vs.drain()
     assert sum(calls) == 40
     assert len(calls) <= 4, calls  # 16 + 16 + the rest, not one write per verdict
+
+
+async def test_the_same_id_twice_in_one_submission(project: Project) -> None:
+    (cid,) = await _add(project, ("g1", RIGHT))
+    async with VerifierService(project) as vs:
+        vs.submit([cid, cid, 999, 999])
+        await asyncio.wait_for(vs.drain(), 30)  # a miscount would leave drain() waiting forever
+        both = await asyncio.gather(vs.verify(cid), vs.verify(cid))
+    assert [v.status for v in both] == ["pass", "pass"]
+    assert await _statuses(project) == {cid: "pass"}
