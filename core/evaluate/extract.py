@@ -1,7 +1,10 @@
 """Completion text → candidate program, by the contract every generator follows.
 
-code = code_prefix + completion cut at the first stop sequence — unless the completion holds a
-fenced code block (chat-style output), which is then taken whole.
+With a code prefix (completion mode, e.g. a PAL prompt ending at `def solution():`) the completion
+*continues* the program: code = prefix + completion, cut at the first stop sequence or the first
+markdown fence (small models close their code with a stray fence). Only when the answer opens
+with a fence, or there is no prefix (chat answers), is the first non-empty fenced block the
+program; without one, the whole answer cut at the stops is.
 """
 
 from __future__ import annotations
@@ -18,9 +21,22 @@ def cut_at_stop(text: str, stops: tuple[str, ...] | list[str]) -> str:
     return text[:cut]
 
 
+def _fenced_block(text: str) -> str | None:
+    """The first fenced block with any code in it, or None."""
+    for match in _FENCE.finditer(text):
+        if match.group(1).strip():
+            return match.group(1).rstrip() + "\n"
+    return None
+
+
 def completion_to_code(rendered: RenderedPrompt, completion: str) -> str:
     """The complete program a completion stands for under its rendered prompt."""
-    fenced = _FENCE.search(completion)
-    if fenced and "```" in completion:
-        return fenced.group(1).rstrip() + "\n"
-    return rendered.code_prefix + cut_at_stop(completion, rendered.stop)
+    opens_with_fence = completion.lstrip().startswith("```")
+    if "```" in completion and (opens_with_fence or not rendered.code_prefix):
+        block = _fenced_block(completion)
+        if block is not None:
+            return block
+    body = cut_at_stop(completion, rendered.stop)
+    if rendered.code_prefix:
+        body = body.split("```", 1)[0].rstrip() + "\n" if "```" in body else body
+    return rendered.code_prefix + body

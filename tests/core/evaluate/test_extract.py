@@ -47,3 +47,21 @@ async def test_local_generator_groups_by_stop_and_keeps_order() -> None:
     assert out == [["A#0", "A#1"], ["B#0[DONE]tail", "B#1[DONE]tail"], ["A#0", "A#1"]]
     assert [c[0] for c in worker.calls] == [["A", "A"], ["B"]]
     assert worker.calls[0][2] == {"temperature": 0.6}
+
+
+def test_continuation_ends_at_a_stray_fence() -> None:
+    # SmolLM2 closes a PAL continuation with markdown; the empty block after it is not the code
+    completion = "\n\n    apples = 18\n    return apples * 2\n```\n\n```python"
+    assert completion_to_code(PAL, completion) == (
+        "def solution():\n\n    apples = 18\n    return apples * 2\n"
+    )
+
+
+def test_answer_opening_with_a_fence_is_that_block_even_with_a_prefix() -> None:
+    completion = "\n```python\ndef solution():\n    return 3\n```\nExplanation..."
+    assert completion_to_code(PAL, completion) == "def solution():\n    return 3\n"
+
+
+def test_empty_fenced_blocks_are_skipped() -> None:
+    completion = "```\n```\nSo:\n```python\ndef f():\n    return 1\n```"
+    assert completion_to_code(FRESH, completion) == "def f():\n    return 1\n"
