@@ -202,7 +202,7 @@ def sample_cmd(
     async def go(project: Project) -> Any:
         control = RunControl()
         loop = asyncio.get_running_loop()
-        hits = 0
+        hits = 0  # signals received
 
         def on_signal() -> None:  # first Ctrl-C stops cleanly, a second one aborts
             nonlocal hits
@@ -211,8 +211,7 @@ def sample_cmd(
                 click.echo("\nekt: stopping (Ctrl-C again to abort)", err=True)
                 control.stop()
             else:
-                for task in asyncio.all_tasks(loop):
-                    task.cancel()
+                raise KeyboardInterrupt  # out of the loop: "ekt: interrupted", status 130
 
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError):

@@ -51,6 +51,18 @@ def _extraction(plan: Plan, rendered: RenderedPrompt) -> RenderedPrompt:
     return RenderedPrompt(rendered.text, rendered.code_prefix, (*rendered.stop, *extra))
 
 
+class _Once:
+    """A callable that runs its function the first time only (a semaphore slot's release)."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn: Any = fn
+
+    def __call__(self) -> None:
+        fn, self.fn = self.fn, None
+        if fn is not None:
+            fn()
+
+
 class _Run:
     def __init__(self, project: Project, plan: Plan, teacher: Any, control: RunControl) -> None:
         self.project, self.plan, self.teacher, self.control = project, plan, teacher, control
@@ -68,7 +80,9 @@ class _Run:
         self.writer: RequestWriter | None = None
 
     # -- one request ------------------------------------------------------------------------------
-    async def one(self, w: Work, bound: float) -> None:
+    async def one(self, w: Work, bound: float, free_slot: Any = None) -> None:
+        """One request; `free_slot` is called once the teacher has answered (the store write
+        that follows needs no HTTP slot, so the next request starts while it commits)."""
         from core.teacher import TeacherFailure, TeacherRequest
 
         assert self.summary is not None and self.writer is not None and w.request_id is not None
@@ -108,6 +122,8 @@ class _Run:
                     result.prompt_tokens, result.completion_tokens, cost, result.latency_s,
                     result.ttft_s, None, None, started, codes,
                 )  # fmt: skip
+            if free_slot is not None:
+                free_slot()
             ids = await self.writer.write(outcome)
             self._account(outcome, ids)
         finally:
@@ -211,10 +227,11 @@ class _Run:
                     slots.release()
                     return "stopped"
             self.reserved += bound
-            task = asyncio.create_task(self.one(w, bound))
+            free = _Once(slots.release)
+            task = asyncio.create_task(self.one(w, bound, free))
             self.inflight.add(task)
             task.add_done_callback(self.inflight.discard)
-            task.add_done_callback(lambda _t: slots.release())
+            task.add_done_callback(lambda _t, free=free: free())  # cancelled or failed early
             task.add_done_callback(lambda _t: self.changed.set())  # after leaving inflight
         return "done"
 
