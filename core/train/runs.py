@@ -188,7 +188,7 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
         raise TrainError(
             f"--report-to {section.report_to}: the {section.report_to} package is not installed"
         )
-    model_path = await asyncio.to_thread(ensure_local_model, section.model)
+    model_path = (await asyncio.to_thread(ensure_local_model, section.model)).resolve()
     check_model_folder(model_path)
     sft = await build_sft(
         store, policy=section.gold_policy, k=section.max_per_problem, dev=section.dev,
@@ -198,7 +198,7 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
         raise TrainError("every gold problem is in the dev slice: lower --dev")
     out_root = Path(section.output).expanduser()
     out_root = out_root if out_root.is_absolute() else project.root / out_root
-    run_dir = out_root / name
+    run_dir = (out_root / name).resolve()  # the trainer runs elsewhere: no relative paths
     if run_dir.exists() and any(run_dir.iterdir()):
         raise TrainError(f"{run_dir}: folder exists and is not empty (choose another --name)")
     now = time.time()

@@ -24,14 +24,16 @@ FIX = "def solution():\n    monday = 18\n    return monday + 2 * monday - 15\n"
 
 
 def ekt(root: Path, *args: str | Path, ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
+    """`ekt -p walk ARGS` run from the project's parent folder with relative paths, as in the
+    README (the trainer and generation subprocesses run elsewhere and must not care)."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.run(
-        [*EKT, "-p", str(root), *map(str, args)],
+        [*EKT, "-p", root.name, *map(str, args)],
         capture_output=True,
         text=True,
         timeout=600,
         env=env,
-        cwd=Path(__file__).resolve().parents[2],
+        cwd=root.parent,
     )
     assert proc.returncode in ok, f"ekt {' '.join(map(str, args))}: {proc.stderr[-2000:]}"
     return proc
@@ -39,9 +41,10 @@ def ekt(root: Path, *args: str | Path, ok: tuple[int, ...] = (0,)) -> subprocess
 
 @pytest.mark.slow
 def test_offline_walkthrough(tmp_path: Path) -> None:
-    model = make_tiny_model(tmp_path / "tiny")
+    make_tiny_model(tmp_path / "tiny")
+    model = "tiny"  # relative to the working directory, like a user's local folder
     root = tmp_path / "walk"
-    ekt(root, "init", root)
+    ekt(root, "init", root.name)
     samples = ASSETS / "samples"
     ekt(root, "import", samples / "math-train.jsonl", "--format", "gsm8k")
     ekt(root, "import", samples / "math-test.jsonl", "--format", "gsm8k")
@@ -77,7 +80,7 @@ def test_offline_walkthrough(tmp_path: Path) -> None:
     assert ckpts, f"no checkpoint written under {root / 'checkpoints' / 'walk'}"
 
     # evaluate the trained student zero-shot on the test split, then the table
-    ckpt = ckpts[-1].parent
+    ckpt = ckpts[-1].parent.relative_to(tmp_path)
     ekt(root, "eval", "--model", ckpt, "--split", "test", "--n", "2", "--k", "1,2",
         "--limit", "2", "--zero-shot", "--max-tokens", "16", "--name", "student")  # fmt: skip
     table = ekt(root, "eval", "table").stdout
