@@ -88,25 +88,49 @@ class PromptYield:
         return self.gold_problems / self.problems if self.problems else None
 
 
+# Which prompt version sampled which run's problems: a run of several kinds records
+# {kind: prompt id} in params.prompts (runs.prompt_id is then NULL); older runs only prompt_id.
+_RUN_PROMPTS = """
+WITH rp AS (
+  SELECT r.id AS run_id, CAST(j.value AS INTEGER) AS prompt_id, j.key AS kind
+  FROM runs r, json_each(r.params, '$.prompts') j
+  UNION
+  SELECT r.id, r.prompt_id, NULL FROM runs r
+  WHERE r.prompt_id IS NOT NULL AND json_type(r.params, '$.prompts') IS NULL
+)
+"""
+# A candidate counts for the version that sampled its problem's kind.
+_OF_KIND = (
+    " LEFT JOIN problems pb ON pb.id = {t}.problem_id"
+    " WHERE {t}.problem_id IS NULL OR rp.kind IS NULL OR pb.kind = rp.kind"
+)
+
+
 async def prompt_yields(store: Store, name: str) -> list[PromptYield]:
+    """Each version of `name` (newest first) with what the runs that used it produced: only
+    the candidates of the problems that version sampled (a run of several kinds has several)."""
     versions = await list_prompts(store, name)
     stats = {
         r[0]: r[1:]
         for r in await store.fetchall(
-            "SELECT r.prompt_id, count(DISTINCT r.id), count(c.id),"
+            _RUN_PROMPTS + "SELECT rp.prompt_id, count(DISTINCT rp.run_id), count(c.id),"
             " coalesce(sum(v.status = 'pass'), 0), count(DISTINCT c.problem_id)"
-            " FROM runs r JOIN prompts p ON p.id = r.prompt_id AND p.name = ?"
-            " LEFT JOIN candidates c ON c.run_id = r.id AND c.source = 'teacher'"
-            " LEFT JOIN verdicts v ON v.candidate_id = c.id GROUP BY r.prompt_id",
+            " FROM rp JOIN prompts p ON p.id = rp.prompt_id AND p.name = ?"
+            " LEFT JOIN candidates c ON c.run_id = rp.run_id AND c.source = 'teacher'"
+            " LEFT JOIN verdicts v ON v.candidate_id = c.id"
+            + _OF_KIND.format(t="c")
+            + " GROUP BY rp.prompt_id",
             [name],
         )
     }
     gold = {
         r[0]: r[1]
         for r in await store.fetchall(
-            "SELECT r.prompt_id, count(DISTINCT g.problem_id) FROM runs r"
-            " JOIN prompts p ON p.id = r.prompt_id AND p.name = ?"
-            " JOIN gold_candidates g ON g.run_id = r.id GROUP BY r.prompt_id",
+            _RUN_PROMPTS + "SELECT rp.prompt_id, count(DISTINCT g.problem_id) FROM rp"
+            " JOIN prompts p ON p.id = rp.prompt_id AND p.name = ?"
+            " JOIN gold_candidates g ON g.run_id = rp.run_id"
+            + _OF_KIND.format(t="g")
+            + " GROUP BY rp.prompt_id",
             [name],
         )
     }

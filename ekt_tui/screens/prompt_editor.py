@@ -125,7 +125,7 @@ class PromptEditorScreen(LiveScreen):
             self.templates[v.id] = v.template
             self.numbers[v.id] = v.version
             table.add_row(
-                f"v{v.version}", v.note[:28], str(y.runs), str(y.candidates),
+                f"v{v.version}", v.note[:18], str(y.runs), str(y.candidates),
                 _pct(y.pass_rate), _pct(y.gold_coverage), key=str(v.id),
             )  # fmt: skip
         if yields:

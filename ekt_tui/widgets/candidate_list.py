@@ -55,7 +55,7 @@ class CandidateList(WindowedList[CandidateRow]):
             Segment(head, base),
             Segment(row.detail[:rest].ljust(rest), base + Style(dim=not selected)),
         ]
-        return Strip(segments, width).crop(0, width)
+        return Strip(segments).adjust_cell_length(width)
 
     def row_highlighted(self, row: CandidateRow) -> None:
         self.post_message(self.CandidateHighlighted(row.id))

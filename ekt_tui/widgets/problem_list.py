@@ -85,7 +85,7 @@ class ProblemList(WindowedList[ProblemRow]):
             Segment(cells, base),
             Segment(question[:rest].ljust(rest), base + Style(dim=not selected)),
         ]
-        return Strip(segments, width).crop(0, width)
+        return Strip(segments).adjust_cell_length(width)
 
     def row_highlighted(self, row: ProblemRow) -> None:
         self.post_message(self.ProblemHighlighted(row.id))

@@ -18,12 +18,14 @@ def _flat(text: str) -> str:
 
 
 class TeacherStream(Static):
-    """Shows the newest requests first; each choice as its last line of text."""
+    """Requests in flight, then finished ones; each choice as the tail of its text."""
 
     def show(self, streams: Iterable[StreamState], width: int, max_lines: int) -> None:
         text = Text()
         lines = 0
-        items = list(streams)[::-1]
+        # Requests in flight first, then finished ones; newest first in each (a stable order:
+        # blocks do not jump around as tokens arrive).
+        items = sorted(streams, key=lambda s: (s.state in ("done", "failed"), -s.request_id))
         if not items:
             self.update(Text("No requests in flight.", style="dim"))
             return
