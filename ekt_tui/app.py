@@ -199,8 +199,11 @@ class EktApp(App[None]):
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
 
-    def command_entries(self) -> list[tuple[str, str, str, object]]:
-        """(label, help, action, target) for the palette: navigation, app and screen actions."""
+    def command_entries(
+        self, screen: Screen[Any] | None = None
+    ) -> list[tuple[str, str, str, object]]:
+        """(label, help, action, target) for the palette: navigation, app and the actions of
+        `screen` (default: the current one)."""
         out: list[tuple[str, str, str, object]] = [
             (f"Go to {label}", f"key {key}", f"switch_mode('{mode}')", self)
             for mode, (key, label) in self.screen_keys.items()
@@ -210,7 +213,7 @@ class EktApp(App[None]):
             ("Toggle dark/light theme", "ctrl+t", "toggle_theme", self),
             ("Quit", "key q", "quit", self),
         ]
-        screen = self.screen
+        screen = self.screen if screen is None else screen
         for label, help_text, action in getattr(screen, "COMMANDS_LIST", []):
             out.append((label, help_text, action, screen))
         return out

@@ -16,7 +16,7 @@ class EktCommands(Provider):
 
     def _entries(self) -> list[tuple[str, str, str, object]]:
         app: EktApp = self.app  # type: ignore[assignment]
-        return app.command_entries()
+        return app.command_entries(self.screen)  # the screen under the palette
 
     async def discover(self) -> Hits:
         for label, help_text, action, target in self._entries():

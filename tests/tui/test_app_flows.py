@@ -81,6 +81,21 @@ async def test_palette_lists_and_runs_actions(tmp_path: Path) -> None:
         assert isinstance(app.screen, ProblemsScreen)
 
 
+async def test_palette_runs_the_screen_underneath_actions(tmp_path: Path) -> None:
+    app = make_app(make_project(tmp_path / "p"))
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.press("2")
+        await refreshed(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await pilot.press(*"show solved")
+        await settle(pilot)
+        await pilot.press("enter")
+        await refreshed(pilot)
+        assert isinstance(app.screen, ProblemsScreen)
+        assert app.screen.query_one(ProblemList).flt is ProblemFilter.SOLVED
+
+
 async def test_problem_filter_search_sort(tmp_path: Path) -> None:
     app = make_app(make_project(tmp_path / "p"))
     async with app.run_test(size=(140, 40)) as pilot:
