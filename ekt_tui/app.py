@@ -196,6 +196,14 @@ class EktApp(App[None]):
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.screen))
 
+    async def action_quit(self) -> None:
+        """Quit; a sampling run of this app is stopped first, so it is marked stopped (and a
+        later start continues it) instead of failing with its requests cut off."""
+        if self.sampler.running:
+            self.notify("Stopping the sampling run…")
+            await self.sampler.stop(timeout=15)
+        self.exit()
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
 

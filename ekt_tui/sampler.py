@@ -7,6 +7,8 @@ engine's own pause/stop switch.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -91,9 +93,12 @@ class Sampler:
             self.control.resume()
             self.state = "running"
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float | None = None) -> None:
+        """Ask the engine to stop (requests in flight are cancelled and stay pending, the run
+        is marked stopped) and wait for it, at most `timeout` seconds."""
         if self.running and self.control is not None:
             self.state = "stopping"
             self.control.stop()
             if self.worker is not None:
-                await self.worker.wait()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(self.worker.wait(), timeout)

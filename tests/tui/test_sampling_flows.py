@@ -186,3 +186,16 @@ async def test_unreachable_teacher_is_a_notification(tmp_path: Path) -> None:
         assert "\n" not in errors[0].message and "Traceback" not in errors[0].message
         assert app.is_running and app.sampler.state == "idle"
     assert [r[1] for r in _run_rows(root)] == ["run-1"]  # the failed run left nothing behind
+
+
+async def test_quit_stops_the_run_cleanly(tmp_path: Path) -> None:
+    with FakeOpenAIServer(_answers, first_token_s=0.3, capacity=1) as srv:
+        root = _project(tmp_path / "p", srv.base_url, concurrency=1)
+        app = _app(root)
+        async with app.run_test(size=(140, 40)) as pilot:
+            await refreshed(pilot)
+            await pilot.press("s")
+            await _until(pilot, lambda: [r[2] for r in _run_rows(root)] == ["done", "running"])
+            await pilot.press("q")
+            await _until(pilot, lambda: not app.is_running)
+    assert [r[2] for r in _run_rows(root)] == ["done", "stopped"]
