@@ -326,9 +326,13 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
             if vs is not None:
                 sm.verdicts = {k: v for k, v in vs.counts.items() if k in VERDICT_STATUSES}
     except BaseException as exc:
-        with contextlib.suppress(Exception):
-            msg = str(exc) if isinstance(exc, EktError) else type(exc).__name__
-            await run._state("failed", msg)
+        # cancelled (the app quits, a second Ctrl-C): stopped and resumable, like stop()
+        state = (
+            "stopped" if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) else "failed"
+        )
+        msg = str(exc) if isinstance(exc, EktError) else type(exc).__name__
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(run._state(state, msg if state == "failed" else "cancelled"))
         raise
     sm.elapsed_s = time.perf_counter() - t0
     sm.run_cost_usd = run.spent

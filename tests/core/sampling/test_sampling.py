@@ -287,3 +287,18 @@ async def test_unverified_samples_of_a_resumed_run_get_verdicts(
     summary = await sample(project, opts(server, limit=2, n=2, run="v", verify=True))
     assert summary.requests_planned == 0
     assert await project.store.scalar("SELECT count(*) FROM verdicts") == 4
+
+
+async def test_cancelled_call_leaves_a_stopped_resumable_run(project: Project) -> None:
+    with FakeOpenAIServer(token_latency_s=0.01, capacity=1) as srv:
+        with project.bus.subscribe() as queue:
+            task = asyncio.create_task(sample(project, opts(srv, limit=6, n=1, run="c")))
+            while not isinstance(await queue.get(), RequestFinished):
+                pass
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+        assert await project.store.scalar("SELECT status FROM runs WHERE name = 'c'") == "stopped"
+        rest = await sample(project, opts(srv, limit=6, n=1, run="c"))
+    assert rest.state == "done"
+    assert await project.store.scalar("SELECT count(*) FROM candidates") == 6
