@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,16 @@ CORE_SCREENS: dict[str, tuple[type[Screen[Any]], str, str]] = {
     "problems": (ProblemsScreen, "2", "Problems"),
     "prompts": (PromptEditorScreen, "3", "Prompt editor"),
 }
+
+
+def _terminal_alive() -> bool:
+    """Whether this session still has a controlling terminal (gone after a hang-up)."""
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
 
 
 def _plugin_factory(module: str, cls: str) -> type[Screen[Any]] | None:
@@ -120,6 +131,15 @@ class EktApp(App[None]):
         self.set_interval(1 / TICKS_PER_S, self._tick)
         if self.poll:
             self.set_interval(POLL_S, self._poll_version)
+        self._parent_pid = os.getppid()
+        self._had_tty = _terminal_alive()
+        self.set_interval(2.0, self._check_terminal)
+
+    def _check_terminal(self) -> None:
+        """Quit when our terminal or our parent is gone: under `make run` a closed terminal
+        hangs up make, not us, and Textual would otherwise spin on a dead tty for ever."""
+        if os.getppid() != self._parent_pid or (self._had_tty and not _terminal_alive()):
+            self.exit()
 
     async def on_unmount(self) -> None:
         with contextlib.suppress(Exception):
@@ -172,17 +192,17 @@ class EktApp(App[None]):
         if isinstance(self.screen, LiveScreen):
             await self.screen.refresh_data()
 
-    def open_problem(self, problem_id: str) -> None:
-        """Push the inspector for `problem_id`; one installed screen is reused (a new one
-        costs ~0.1 s of composing and styling on every open)."""
+    def open_problem(self, problem_id: str, eval_id: int | None = None) -> None:
+        """Push the inspector for `problem_id` (only evaluation `eval_id`'s samples when given);
+        one installed screen is reused (a new one costs ~0.1 s of composing and styling)."""
         screen = self._detail
         if screen is None or any(screen in stack for stack in self._screen_stacks.values()):
-            screen = ProblemDetailScreen(problem_id)
+            screen = ProblemDetailScreen(problem_id, eval_id)
             if self._detail is None:
                 self._detail = screen
                 self.install_screen(screen, "problem-detail")
         else:
-            screen.set_problem(problem_id)
+            screen.set_problem(problem_id, eval_id)
         self.push_screen(screen)
 
     # -- errors ----------------------------------------------------------------------------------

@@ -33,21 +33,52 @@ SELECT c.id, c.source, c.sample_index, c.parent_id, v.status, coalesce(v.detail,
   (c.gold_override = 1 OR (c.gold_override IS NOT 0 AND v.status = 'pass')), c.gold_override,
   v.duration_s
 FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id
-WHERE c.problem_id = ? ORDER BY c.id LIMIT ? OFFSET ?
+WHERE c.problem_id = ? {eval_filter} ORDER BY c.id LIMIT ? OFFSET ?
 """
 
 
 async def list_candidates(
-    store: Store, problem_id: str, *, offset: int = 0, limit: int = 100
+    store: Store, problem_id: str, *, offset: int = 0, limit: int = 100, eval_id: int | None = None
 ) -> list[CandidateRow]:
-    rows = await store.fetchall(_CAND_SQL, [problem_id, limit, offset])
+    """A window of the problem's candidates; with `eval_id`, only that evaluation's samples."""
+    if eval_id is None:
+        rows = await store.fetchall(_CAND_SQL.format(eval_filter=""), [problem_id, limit, offset])
+    else:
+        sql = _CAND_SQL.format(eval_filter="AND c.eval_id = ?")
+        rows = await store.fetchall(sql, [problem_id, eval_id, limit, offset])
     return [CandidateRow(*(r[:6]), bool(r[6]), r[7], r[8]) for r in rows]
 
 
-async def count_candidates(store: Store, problem_id: str) -> int:
-    return int(
-        await store.scalar("SELECT count(*) FROM candidates WHERE problem_id = ?", [problem_id])
+async def count_candidates(store: Store, problem_id: str, eval_id: int | None = None) -> int:
+    if eval_id is None:
+        sql, params = "SELECT count(*) FROM candidates WHERE problem_id = ?", [problem_id]
+    else:
+        sql = "SELECT count(*) FROM candidates WHERE problem_id = ? AND eval_id = ?"
+        params = [problem_id, eval_id]
+    return int(await store.scalar(sql, params))
+
+
+@dataclass(frozen=True, slots=True)
+class EvalProblemRow:
+    """One problem of an evaluation: its samples and how many passed."""
+
+    problem_id: str
+    samples: int
+    passed: int
+    first_detail: str
+
+
+async def eval_problems(store: Store, eval_id: int) -> list[EvalProblemRow]:
+    """The problems an evaluation sampled, in import order (a split: ≤ a few thousand rows)."""
+    rows = await store.fetchall(
+        "SELECT c.problem_id, count(*), coalesce(sum(v.status = 'pass'), 0),"
+        " coalesce(min(CASE WHEN v.status != 'pass' THEN v.detail END), '')"
+        " FROM candidates c JOIN problems p ON p.id = c.problem_id"
+        " LEFT JOIN verdicts v ON v.candidate_id = c.id"
+        " WHERE c.eval_id = ? GROUP BY c.problem_id ORDER BY min(p.seq)",
+        [eval_id],
     )
+    return [EvalProblemRow(r[0], int(r[1]), int(r[2]), r[3] or "") for r in rows]
 
 
 async def get_problem(store: Store, problem_id: str) -> dict[str, Any] | None:

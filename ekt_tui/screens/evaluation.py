@@ -116,5 +116,10 @@ class EvaluationScreen(Screen[None]):
         self.open_candidates(message.eval_id, message.name)
 
     def open_candidates(self, eval_id: int, name: str) -> None:
-        """Drill into an evaluation's samples with the shared candidate inspector."""
-        self.notify(f"{name}: candidate inspector not available", severity="warning")
+        """Drill into an evaluation's samples, then into the shared candidate inspector."""
+        if not hasattr(self.app, "open_problem"):  # hosted outside ekt-tui (a test app)
+            self.notify(f"{name}: open it in ekt-tui to inspect its samples", severity="warning")
+            return
+        from ekt_tui.screens.eval_samples import EvalSamplesScreen
+
+        self.app.push_screen(EvalSamplesScreen(eval_id, name))

@@ -38,9 +38,10 @@ class ProblemDetailScreen(LiveScreen):
         ("Back to the problem list", "escape", "back"),
     ]
 
-    def __init__(self, problem_id: str) -> None:
+    def __init__(self, problem_id: str, eval_id: int | None = None) -> None:
         super().__init__()
         self.problem_id = problem_id
+        self.eval_id = eval_id  # set: the inspector shows only that evaluation's samples
         self.problem: dict[str, Any] | None = None
         self.candidate: dict[str, Any] | None = None
         self.show_diff = False
@@ -52,7 +53,9 @@ class ProblemDetailScreen(LiveScreen):
                 with VerticalScroll(id="problem-info-box"):
                     yield ProblemInfo(id="problem-info")
                 yield Label("candidates", id="cand-title")
-                yield CandidateList(self.ekt.reader, self.problem_id, id="candidates")
+                yield CandidateList(
+                    self.ekt.reader, self.problem_id, eval_id=self.eval_id, id="candidates"
+                )
             with Vertical(id="detail-right"):
                 yield Label("code", id="code-title")
                 yield TextArea(
@@ -63,18 +66,24 @@ class ProblemDetailScreen(LiveScreen):
                     yield DiffView(id="diff")
         yield KeyBar()
 
+    def _subtitle(self) -> str:
+        suffix = f" · samples of evaluation #{self.eval_id}" if self.eval_id is not None else ""
+        return self.problem_id + suffix
+
     def on_mount(self) -> None:
-        self.sub_title = self.problem_id
+        self.sub_title = self._subtitle()
         self.query_one(CandidateList).focus()
         self.query_one(DiffView).display = False
 
-    def set_problem(self, problem_id: str) -> None:
+    def set_problem(self, problem_id: str, eval_id: int | None = None) -> None:
         """Show another problem in this (reused) screen: composing a new one costs ~0.1 s."""
         self.problem_id = problem_id
+        self.eval_id = eval_id
         self.problem = self.candidate = None
-        self.sub_title = problem_id
+        self.sub_title = self._subtitle()
         clist = self.query_one(CandidateList)
         clist.problem_id = problem_id
+        clist.eval_id = eval_id
         clist.clear()
         self.query_one(ProblemInfo).update("")
         self.query_one("#code", TextArea).load_text("")

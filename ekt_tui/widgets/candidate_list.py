@@ -30,16 +30,21 @@ class CandidateList(WindowedList[CandidateRow]):
     class CandidateHighlighted(Message):
         candidate_id: int
 
-    def __init__(self, store: Store, problem_id: str, *, id: str | None = None) -> None:
+    def __init__(
+        self, store: Store, problem_id: str, *, eval_id: int | None = None, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.store = store
         self.problem_id = problem_id
+        self.eval_id = eval_id  # set: only that evaluation's samples
 
     async def fetch(self, offset: int, limit: int) -> list[CandidateRow]:
-        return await list_candidates(self.store, self.problem_id, offset=offset, limit=limit)
+        return await list_candidates(
+            self.store, self.problem_id, offset=offset, limit=limit, eval_id=self.eval_id
+        )
 
     async def count(self) -> int:
-        return await count_candidates(self.store, self.problem_id)
+        return await count_candidates(self.store, self.problem_id, self.eval_id)
 
     def render_row(self, row: CandidateRow, width: int, selected: bool) -> Strip:
         glyph, colour = verdict_glyph(row.status)
