@@ -69,6 +69,22 @@ class _Streamer:
         self.flush()
 
 
+_STOPS: dict[tuple[str, ...], Any] = {}
+
+
+def _stop_criteria(tok: Any, stop: list[str]) -> Any:
+    """StopStringCriteria preprocesses the whole vocabulary (~1 s for SmolLM2's 49k tokens) on
+    construction; `generate(stop_strings=...)` would pay that on every call, so keep one per
+    stop list for the life of the worker."""
+    from transformers import StoppingCriteriaList
+    from transformers.generation.stopping_criteria import StopStringCriteria
+
+    key = tuple(stop)
+    if key not in _STOPS:
+        _STOPS[key] = StopStringCriteria(tok, list(stop))
+    return StoppingCriteriaList([_STOPS[key]])
+
+
 def _encode(tok: Any, prompts: list[str], chat: bool, system: str) -> list[str]:
     if not chat:
         return prompts
@@ -120,13 +136,13 @@ def _generate(model: Any, tok: Any, req: dict[str, Any], out: TextIO) -> list[li
         max_new = int(req["max_new_tokens"])
         if limit:
             max_new = max(1, min(max_new, limit - width))
+        if stop:
+            kwargs["stopping_criteria"] = _stop_criteria(tok, stop)
         with torch.no_grad():
             ids = model.generate(
                 **enc,
                 max_new_tokens=max_new,
                 pad_token_id=tok.pad_token_id,
-                stop_strings=stop or None,
-                tokenizer=tok,
                 streamer=streamer,
                 **kwargs,
             )
