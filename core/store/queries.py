@@ -52,7 +52,7 @@ _SORT_SQL = {
 class ProblemRow:
     """One line of the problem list: identity plus live counts.
 
-    Not frozen: building 7,473 frozen rows costs ~18 ms (object.__setattr__ per field) against ~4 ms.
+    Not frozen: 7,473 frozen rows cost ~18 ms to build (object.__setattr__ per field), these ~4.
     """
 
     id: str
