@@ -139,7 +139,9 @@ async def test_read_secret_file_outside(pool: WorkerPool, outside_dir: Path) -> 
     v = await check(pool, code)
     assert "top-secret" not in (v.returned or "") + v.output
     await contained(pool, v, "error")
-    assert v.error_type == "PermissionError"
+    # denied by the uid drop, or not even visible when the folder is under /tmp (a private
+    # tmpfs in the sandbox: CI may run from a clone in /tmp)
+    assert v.error_type in ("PermissionError", "FileNotFoundError")
 
 
 async def test_read_shadow(pool: WorkerPool) -> None:
