@@ -65,7 +65,7 @@ class EvalProblemRow:
     problem_id: str
     samples: int
     passed: int
-    first_detail: str
+    first_detail: str  # one failing verdict's detail (the smallest), as an example
 
 
 async def eval_problems(store: Store, eval_id: int) -> list[EvalProblemRow]:

@@ -87,6 +87,14 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 1024  # the default 5 drops concurrent connects: 1 s SYN retries
     daemon_threads = True
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hung up (a cancelled or timed-out request) is normal here: stay quiet;
+        anything else is a bug in the fake and is printed as usual."""
+        import sys
+
+        if not isinstance(sys.exc_info()[1], OSError):
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive and chunked streams, like real servers

@@ -43,7 +43,7 @@ class EvalSamplesScreen(LiveScreen):
     def on_mount(self) -> None:
         self.sub_title = f"evaluation {self.eval_name}"
         table = self.query_one(DataTable)
-        table.add_columns("problem", "samples", "pass", "c/n", "first failure")
+        table.add_columns("problem", "samples", "pass", "c/n", "a failing verdict")
 
     async def refresh_data(self) -> None:
         rows = await eval_problems(self.ekt.reader, self.eval_id)
