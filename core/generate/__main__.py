@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -165,7 +166,21 @@ def _generate(model: Any, tok: Any, req: dict[str, Any], out: TextIO) -> list[li
     return results
 
 
+def _exit_with_parent() -> None:
+    """Die with the engine: a parent killed with -9 closes our stdin, but a batch already being
+    generated on a CPU can run for minutes before we would read it."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str] | None = None) -> int:
+    _exit_with_parent()
     parser = argparse.ArgumentParser(prog="python -m core.generate")
     parser.add_argument("--model", required=True)
     parser.add_argument("--dtype", default="auto")
