@@ -28,7 +28,9 @@ class TrainRunsTable(DataTable[Any]):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self.add_columns("run", "status", "step", "loss")
+        # fixed widths: auto-sized headers can render from a stale cache (a flaky snapshot)
+        for label, width in (("run", 16), ("status", 10), ("step", 9), ("loss", 8)):
+            self.add_column(label, width=width)
 
     def show_runs(self, runs: Sequence[dict[str, Any]], selected: int | None) -> None:
         from rich.text import Text
