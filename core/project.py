@@ -12,7 +12,9 @@ from core.events import EventBus
 from core.store import Store, connect_sync
 
 DB_NAME = "ekt.db"
-ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# `core/assets` is a symlink to the repository's top-level `assets/` in a checkout and the
+# copied folder in a built wheel (package data), so both installs find the same files.
+ASSETS = Path(__file__).resolve().parent / "assets"
 
 
 def is_project(path: Path | str) -> bool:
