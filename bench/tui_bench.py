@@ -25,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import events
 from textual.pilot import Pilot
@@ -32,6 +33,9 @@ from textual.pilot import Pilot
 from bench.make_store import build_store
 from core.project import init_project
 from core.store import connect_sync
+
+if TYPE_CHECKING:
+    from ekt_tui.app import EktApp
 
 RATE = 500  # candidates a second from the second process
 TICK = 0.1
@@ -128,6 +132,17 @@ Row = tuple[str, list[float], list[float]]  # label, app times, pilot press+paus
 
 
 Probe = Callable[[], object]
+
+
+async def _refresh_times(app: EktApp, repeats: int) -> list[float]:
+    """Seconds per live refresh of the current screen, painted (as after a data_version bump)."""
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        await app.refresh_now()
+        app.screen._on_timer_update()
+        times.append(time.perf_counter() - t)
+    return times
 
 
 async def _measure(
@@ -249,21 +264,11 @@ async def bench_pilot(root: Path, repeats: int) -> list[Row]:
         rows.append(
             await _measure(pilot, "inspector: next candidate (down)", "down", repeats, candidate)
         )
-        refresh = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            await app.refresh_now()
-            app.screen._on_timer_update()
-            refresh.append(time.perf_counter() - t)
+        refresh = await _refresh_times(app, repeats)
         rows.append(("live refresh of the inspector (data_version changed)", refresh, []))
         await pilot.press("escape")
         await _settle(pilot)
-        refresh = []
-        for _ in range(repeats):
-            t = time.perf_counter()
-            await app.refresh_now()
-            app.screen._on_timer_update()
-            refresh.append(time.perf_counter() - t)
+        refresh = await _refresh_times(app, repeats)
         rows.append(("live refresh of the problem list (data_version changed)", refresh, []))
     print(f"search 'kilometers': {hits:,} matches; the last problem opened had {cands} candidates")
     return rows
