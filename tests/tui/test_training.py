@@ -13,8 +13,12 @@ from ekt_tui.widgets.train_runs import TrainRunsTable
 from tests.core.train.conftest import make_gold_project
 from tests.tiny_model import make_tiny_model
 from tests.tui.helpers import make_app, settle
-from tests.tui.test_training_snapshot import SnapApp
+from tests.tui.snap_app import SnapApp
 from tests.tui.train_fixture import make_train_project
+
+
+def training_app(root: Path) -> SnapApp:
+    return SnapApp(root, lambda project: TrainingScreen(project, poll=False))
 
 
 def notes(app: object) -> list[str]:
@@ -32,7 +36,7 @@ def summary_text(screen: TrainingScreen) -> str:
 
 
 async def test_reattaches_selects_and_explains_failures(tmp_path: Path) -> None:
-    app = SnapApp(make_train_project(tmp_path / "p"))
+    app = training_app(make_train_project(tmp_path / "p"))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_workers(pilot)
         screen = app.screen
@@ -59,7 +63,7 @@ async def test_reattaches_selects_and_explains_failures(tmp_path: Path) -> None:
 
 
 async def test_preview_follows_the_policy_and_bad_numbers(tmp_path: Path) -> None:
-    app = SnapApp(make_train_project(tmp_path / "p"))
+    app = training_app(make_train_project(tmp_path / "p"))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_workers(pilot)
         screen = app.screen
@@ -76,7 +80,7 @@ async def test_preview_follows_the_policy_and_bad_numbers(tmp_path: Path) -> Non
 
 
 async def test_launch_without_gold_notifies(tmp_path: Path) -> None:
-    app = SnapApp(make_gold_project(tmp_path / "p", with_gold=False))
+    app = training_app(make_gold_project(tmp_path / "p", with_gold=False))
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_workers(pilot)
         assert "no gold yet" in str(app.screen.query_one("#train-preview", Static).render())
@@ -91,7 +95,7 @@ async def test_launch_without_gold_notifies(tmp_path: Path) -> None:
 async def test_launch_a_tiny_run_from_the_form(tmp_path: Path) -> None:
     model = make_tiny_model(tmp_path / "tiny")
     root = make_gold_project(tmp_path / "p")
-    app = SnapApp(root)
+    app = training_app(root)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_workers(pilot)
         screen = app.screen
