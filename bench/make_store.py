@@ -109,8 +109,8 @@ def build_store(
         [now],
     )
     conn.execute(
-        "INSERT INTO runs(id, name, prompt_id, teacher, params, status, created_at, updated_at)"
-        " VALUES (1, 'bench', 1, ?, ?, 'done', ?, ?)",
+        "INSERT INTO runs(id, name, teacher, params, status, created_at, updated_at)"
+        " VALUES (1, 'bench', ?, ?, 'done', ?, ?)",
         [
             json.dumps({"backend": "openai", "model": "synthetic"}),
             json.dumps({"n": per_problem}),
@@ -118,6 +118,7 @@ def build_store(
             now,
         ],
     )
+    conn.execute("INSERT INTO run_prompts(run_id, kind, prompt_id) VALUES (1, 'answer', 1)")
     pids = [f"gsm8k/train/{i}" for i in range(problems)]
     conn.executemany(
         "INSERT INTO problems(id, seq, dataset, split, kind, question, answer, imported_at)"

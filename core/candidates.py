@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import aiosqlite
 
 from core.errors import StoreError
+from core.queries.candidates import candidate_origin, keyed_candidate_ids
 from core.store import Store
 
 SOURCES = ("teacher", "student", "edit", "refine")
@@ -118,31 +119,23 @@ async def _keyed_ids(
         groups.setdefault((col, owner), set()).add(problem)
     found: dict[tuple[str, int, str, int], int] = {}
     for (col, owner), problems in groups.items():
-        plist = sorted(problems)
-        for start in range(0, len(plist), 500):
-            chunk = plist[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with conn.execute(
-                f"SELECT id, problem_id, sample_index FROM candidates"
-                f" WHERE {col} = ? AND problem_id IN ({marks})",
-                (owner, *chunk),
-            ) as cur:
-                for row in await cur.fetchall():
-                    found[(col, owner, row[1], row[2])] = row[0]
+        for (problem, index), cid in (
+            await keyed_candidate_ids(conn, col, owner, problems)
+        ).items():
+            found[(col, owner, problem, index)] = cid
     return found
 
 
 async def add_edit(store: Store, parent_id: int, code: str) -> int:
     """A hand-edited copy of a candidate (source 'edit'): same problem and run, new id."""
-    parent = await store.fetchone(
-        "SELECT problem_id, run_id FROM candidates WHERE id = ?", (parent_id,)
-    )
+    parent = await candidate_origin(store, parent_id)
     if parent is None:
         raise StoreError(f"candidate {parent_id}: no such candidate")
+    problem_id, run_id = parent
     return await store.execute(
         f"INSERT INTO candidates({_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
         (
-            parent["problem_id"], "edit", parent_id, parent["run_id"], None, None, None,
+            problem_id, "edit", parent_id, run_id, None, None, None,
             code, None, code_hash(code), time.time(),
         ),
     )  # fmt: skip

@@ -8,12 +8,12 @@ student's lineage, so "student beats its teacher" can match them.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.errors import EktError
+from core.queries.evals import checkpoint_records
 from core.store import Store
 
 
@@ -54,22 +54,17 @@ def _teacher_from(lineage: dict[str, Any]) -> str:
 async def checkpoint_lineage(store: Store, path: Path) -> Lineage | None:
     """The lineage of the checkpoint stored at `path` (a folder written by `ekt train`)."""
     resolved = str(path.resolve())
-    rows = await store.fetchall(
-        "SELECT c.id, c.step, c.path, c.lineage AS clin, t.name, t.lineage AS tlin"
-        " FROM checkpoints c JOIN train_runs t ON t.id = c.train_run_id"
-        " ORDER BY c.id DESC"
-    )
-    for r in rows:
-        stored = Path(r["path"])
+    for r in await checkpoint_records(store):
+        stored = Path(r.path)
         if str(stored) != resolved and str(stored.resolve()) != resolved:
             continue
-        lineage = {**json.loads(r["tlin"] or "{}"), **json.loads(r["clin"] or "{}")}
+        lineage = r.lineage
         prompt_id = lineage.get("prompt_id")
         return Lineage(
-            model=f"{r['name']}@step{r['step']}",
+            model=f"{r.run_name}@step{r.step}",
             method=str(lineage.get("method") or "ekt-sft"),
             teacher=_teacher_from(lineage),
             prompt_id=int(prompt_id) if isinstance(prompt_id, int) else None,
-            checkpoint_id=int(r["id"]),
+            checkpoint_id=r.id,
         )
     return None

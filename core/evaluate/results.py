@@ -14,6 +14,7 @@ from typing import Any
 
 from core.errors import EvalError
 from core.evaluate.passk import DEFAULT_CONFIDENCE, DEFAULT_RESAMPLES, estimate_pass_at_k
+from core.queries.evals import eval_problem_counts, eval_status_counts, get_eval
 from core.store import Store
 
 
@@ -22,13 +23,7 @@ async def problem_counts(
 ) -> dict[str, tuple[int, int]]:
     """(samples, passing samples) per problem of an evaluation; listed problems with no
     candidate (generation failed) count as (0, 0), i.e. unsolved."""
-    rows = await store.fetchall(
-        "SELECT c.problem_id, COUNT(*) AS n, SUM(v.status = 'pass') AS c"
-        " FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
-        " WHERE c.eval_id = ? GROUP BY c.problem_id",
-        (eval_id,),
-    )
-    counts = {r["problem_id"]: (int(r["n"]), int(r["c"] or 0)) for r in rows}
+    counts = await eval_problem_counts(store, eval_id)
     for pid in problem_ids or ():
         counts.setdefault(pid, (0, 0))
     return counts
@@ -36,13 +31,7 @@ async def problem_counts(
 
 async def status_histogram(store: Store, eval_id: int) -> dict[str, int]:
     """Verdict statuses of an evaluation's samples ('pending' for unverified ones)."""
-    rows = await store.fetchall(
-        "SELECT COALESCE(v.status, 'pending') AS s, COUNT(*) AS n"
-        " FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
-        " WHERE c.eval_id = ? GROUP BY s ORDER BY n DESC",
-        (eval_id,),
-    )
-    return {r["s"]: int(r["n"]) for r in rows}
+    return await eval_status_counts(store, eval_id)
 
 
 def summarise(
@@ -78,10 +67,10 @@ def summarise(
 
 async def recompute_results(store: Store, eval_id: int) -> dict[str, Any]:
     """Recompute and store an evaluation's results from its verdicts."""
-    row = await store.fetchone("SELECT params FROM evals WHERE id = ?", (eval_id,))
-    if row is None:
+    record = await get_eval(store, eval_id)
+    if record is None:
         raise EvalError(f"evaluation {eval_id}: no such evaluation")
-    params = json.loads(row["params"] or "{}")
+    params = record.params
     counts = await problem_counts(store, eval_id, params.get("problem_ids"))
     results = summarise(
         counts,

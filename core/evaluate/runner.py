@@ -35,6 +35,14 @@ from core.prompts import (
     render_zero_shot,
     resolve_prompt,
 )
+from core.queries.evals import (
+    eval_by_name,
+    eval_done_problems,
+    eval_name_taken,
+    split_problems,
+    unverified_eval_candidates,
+)
+from core.queries.problems import problem_splits
 
 Progress = Callable[["EvalProgress"], None]
 
@@ -122,17 +130,12 @@ def _check_options(o: EvalOptions) -> list[int]:
 
 
 async def _problems(project: Project, split: str, limit: int | None) -> list[Any]:
-    sql = "SELECT * FROM problems WHERE split = ? ORDER BY seq"
-    params: tuple[Any, ...] = (split,)
-    if limit is not None:
-        sql += " LIMIT ?"
-        params = (split, limit)
-    rows = await project.store.fetchall(sql, params)
+    rows = await split_problems(project.store, split, limit)
     if not rows:
-        splits = [r[0] for r in await project.store.fetchall("SELECT DISTINCT split FROM problems")]
+        splits = await problem_splits(project.store)
         have = ", ".join(repr(s) for s in sorted(splits)) or "none: run `ekt import` first"
         raise EvalError(f"no problems in split {split!r} (splits here: {have})")
-    return [dict(r) for r in rows]
+    return rows
 
 
 async def plan_eval(project: Project, options: EvalOptions) -> EvalPlan:
@@ -194,7 +197,12 @@ async def _create_or_resume(project: Project, plan: EvalPlan) -> tuple[int, str]
     store, now = project.store, time.time()
     name = plan.options.name
     if name:
-        row = await store.fetchone("SELECT id, status, model FROM evals WHERE name = ?", (name,))
+        found = await eval_by_name(store, name)
+        row = (
+            None
+            if found is None
+            else {"id": found.id, "status": found.status, "model": found.model}
+        )
         if row is not None:
             if row["status"] == "done":
                 raise EvalError(f"evaluation {name!r} already exists and is done (pick a --name)")
@@ -211,7 +219,7 @@ async def _create_or_resume(project: Project, plan: EvalPlan) -> tuple[int, str]
         stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime(now))
         base = f"{plan.model_label}-{plan.method}-{plan.options.split}-{stamp}"
         name, i = base, 1
-        while await store.scalar("SELECT 1 FROM evals WHERE name = ?", (name,)):
+        while await eval_name_taken(store, name):
             i += 1
             name = f"{base}-{i}"
     eval_id = await store.execute(
@@ -226,12 +234,7 @@ async def _create_or_resume(project: Project, plan: EvalPlan) -> tuple[int, str]
 
 
 async def _done_problems(project: Project, eval_id: int, n: int) -> set[str]:
-    rows = await project.store.fetchall(
-        "SELECT problem_id FROM candidates WHERE eval_id = ? GROUP BY problem_id"
-        " HAVING COUNT(*) >= ?",
-        (eval_id, n),
-    )
-    return {r[0] for r in rows}
+    return await eval_done_problems(project.store, eval_id, n)
 
 
 def _make_generator(project: Project, plan: EvalPlan) -> Generator:
@@ -266,12 +269,7 @@ async def run_eval(
         gen_cm = generator or _make_generator(project, plan)
         async with VerifierService(project) as vs, gen_cm as gen:
             # already-stored but unverified samples of a resumed run
-            pending = await project.store.fetchall(
-                "SELECT c.id FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
-                " WHERE c.eval_id = ? AND v.candidate_id IS NULL",
-                (eval_id,),
-            )
-            vs.submit([r[0] for r in pending])
+            vs.submit(await unverified_eval_candidates(project.store, eval_id))
             for start in range(0, len(todo), max(1, options.batch_problems)):
                 batch = todo[start : start + options.batch_problems]
                 rendered = [plan.render(p) for p in batch]

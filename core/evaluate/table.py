@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from core.evaluate.passk import Estimate
+from core.queries.evals import list_evals
 from core.store import Store
 
 METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "ekt-sft": 2, "teacher": 3}
@@ -61,26 +61,20 @@ def prompt_label(name: str | None, version: int | None) -> str:
 
 async def comparison_rows(store: Store) -> list[TableRow]:
     """Finished evaluations, one per key, ordered split → method (paper order) → model."""
-    records = await store.fetchall(
-        "SELECT e.id, e.name, e.model, e.method, e.teacher, e.split, e.results, e.created_at,"
-        " p.name AS pname, p.version AS pversion"
-        " FROM evals e LEFT JOIN prompts p ON p.id = e.prompt_id"
-        " WHERE e.status = 'done' ORDER BY e.id"
-    )
     latest: dict[tuple[str, ...], TableRow] = {}
-    for r in records:
-        results = json.loads(r["results"] or "{}")
+    for r in await list_evals(store, done_only=True):
+        results = r.results
         row = TableRow(
-            eval_id=r["id"],
-            name=r["name"],
-            model=r["model"],
-            method=r["method"] or "",
-            teacher=r["teacher"] or "",
-            prompt=prompt_label(r["pname"], r["pversion"]),
-            split=r["split"] or "",
+            eval_id=r.id,
+            name=r.name,
+            model=r.model,
+            method=r.method,
+            teacher=r.teacher,
+            prompt=prompt_label(r.prompt_name, r.prompt_version),
+            split=r.split,
             problems=int(results.get("problems", 0)),
             samples=int(results.get("samples", 0)),
-            created_at=float(r["created_at"]),
+            created_at=r.created_at,
             pass_at={
                 int(k): Estimate(float(v["value"]), float(v["lo"]), float(v["hi"]))
                 for k, v in results.get("pass_at_k", {}).items()

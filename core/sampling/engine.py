@@ -28,6 +28,7 @@ from core.events import (
 )
 from core.project import Project
 from core.prompts import RenderedPrompt
+from core.queries.candidates import run_has_candidates, unverified_candidate_ids
 from core.sampling.options import DryRunPlan, RunControl, RunSummary, SampleOptions
 from core.sampling.plan import Plan, Work, build_plan, request_bound
 from core.sampling.record import Outcome, RequestWriter, begin, discard_run, set_status
@@ -303,14 +304,7 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
         async with vs_cm as vs, RequestWriter(project) as writer:
             run.verifier, run.writer = vs, writer
             if vs is not None:  # a resumed run's samples stored before their verdicts
-                vs.submit(
-                    r[0]
-                    for r in await project.store.fetchall(
-                        "SELECT c.id FROM candidates c LEFT JOIN verdicts v ON v.candidate_id ="
-                        " c.id WHERE c.run_id = ? AND v.candidate_id IS NULL",
-                        (run.run_id,),
-                    )
-                )
+                vs.submit(await unverified_candidate_ids(project.store, run.run_id))
             slots = asyncio.Semaphore(plan.sampling.concurrency)
             try:
                 why = await run.schedule(slots)
@@ -343,9 +337,7 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
         )
     if run.fatal:
         assert run.fatal is not None
-        if created and not await project.store.scalar(
-            "SELECT 1 FROM candidates WHERE run_id = ? LIMIT 1", (run.run_id,)
-        ):
+        if created and not await run_has_candidates(project.store, run.run_id):
             await discard_run(project, run.run_id)
         else:
             await run._state("failed", run.fatal)

@@ -30,6 +30,13 @@ from core.prompts import (
     resolve_prompt,
 )
 from core.prompts.versions import default_template
+from core.queries.problems import (
+    existing_problem_ids,
+    problem_count,
+    problem_splits,
+    problems_to_sample,
+)
+from core.queries.runs import run_by_name, run_coverage
 from core.sampling.options import (
     IDENTITY_SAMPLING,
     IDENTITY_TEACHER,
@@ -87,12 +94,6 @@ def request_bound(w: Work, s: SamplingSection, t: TeacherSection, exact: bool) -
     return (prompt * t.price_prompt + w.n * s.max_tokens * t.price_completion) / 1e6
 
 
-async def _stored_run(project: Project, name: str) -> Any:
-    return await project.store.fetchone(
-        "SELECT id, teacher, params, prompt_id FROM runs WHERE name = ?", (name,)
-    )
-
-
 def _conflicts(
     options: SampleOptions, stored_teacher: dict[str, Any], stored_sampling: dict[str, Any]
 ) -> list[str]:
@@ -110,38 +111,26 @@ def _conflicts(
 
 
 async def _problems(project: Project, options: SampleOptions) -> list[dict[str, Any]]:
-    where, params = [], []
-    if options.split is not None:
-        where.append("p.split = ?")
-        params.append(options.split)
-    if options.unsolved_only:
-        where.append("coalesce(s.gold, 0) = 0")
-    wanted: list[str] = []
+    store = project.store
+    wanted: list[str] | None = None
     if options.problems is not None:
         wanted = list(dict.fromkeys(p.strip() for p in options.problems if p.strip()))
-        where.append(f"p.id IN ({','.join('?' * len(wanted))})")
-        params.extend(wanted)
-    sql = "SELECT p.* FROM problems p LEFT JOIN problem_stats s ON s.problem_id = p.id"
-    if where:
-        sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY p.seq"
-    if options.limit is not None:
-        sql += f" LIMIT {int(options.limit)}"
-    rows = [dict(r) for r in await project.store.fetchall(sql, params)]
+    rows = await problems_to_sample(
+        store,
+        split=options.split,
+        unsolved_only=bool(options.unsolved_only),
+        ids=wanted,
+        limit=options.limit,
+    )
     if wanted:
-        known = {
-            r[0]
-            for r in await project.store.fetchall(
-                f"SELECT id FROM problems WHERE id IN ({','.join('?' * len(wanted))})", wanted
-            )
-        }
+        known = await existing_problem_ids(store, wanted)
         missing = [p for p in wanted if p not in known]
         if missing:
             raise ConfigError(f"no such problem: {', '.join(missing[:5])}")
-    if not rows and not await project.store.scalar("SELECT 1 FROM problems LIMIT 1"):
+    if not rows and not await problem_count(store):
         raise ConfigError(f"{project.db_path}: no problems yet (run `ekt import` first)")
     if not rows and options.split is not None:
-        splits = [r[0] for r in await project.store.fetchall("SELECT DISTINCT split FROM problems")]
+        splits = await problem_splits(store)
         if options.split not in splits:
             have = ", ".join(repr(s) for s in sorted(splits))
             raise ConfigError(f"no problems in split {options.split!r} (splits here: {have})")
@@ -173,25 +162,6 @@ def default_run_name(teacher: TeacherSection, sampling: SamplingSection, prompts
     return f"{model}-{labels}-{digest}"
 
 
-async def _coverage(project: Project, run_id: int) -> tuple[dict, dict, float]:
-    have: dict[str, set[int]] = {}
-    for pid, idx in await project.store.fetchall(
-        "SELECT problem_id, sample_index FROM candidates WHERE run_id = ? AND source = 'teacher'"
-        " AND sample_index IS NOT NULL",
-        (run_id,),
-    ):
-        have.setdefault(pid, set()).add(idx)
-    requests: dict[str, dict[int, tuple[int, int, str]]] = {}
-    spent = 0.0
-    for rid, pid, first, n, status, cost in await project.store.fetchall(
-        "SELECT id, problem_id, first_index, n, status, cost_usd FROM requests WHERE run_id = ?",
-        (run_id,),
-    ):
-        requests.setdefault(pid, {})[first] = (rid, n, status)
-        spent += cost or 0.0
-    return have, requests, spent
-
-
 def _missing(
     n: int, have: set[int], reqs: dict[int, tuple[int, int, str]]
 ) -> list[tuple[int, int]]:
@@ -218,9 +188,9 @@ def _missing(
 async def build_plan(project: Project, options: SampleOptions, *, write: bool = True) -> Plan:
     """Resolve everything a call needs; raises a one-line EktError for bad input."""
     check_options(options)
-    stored = await _stored_run(project, options.run) if options.run else None
-    st_teacher = json.loads(stored["teacher"]).get("config", {}) if stored else {}
-    st_params = json.loads(stored["params"]) if stored else {}
+    stored = await run_by_name(project.store, options.run) if options.run else None
+    st_teacher = stored.teacher.get("config", {}) if stored else {}
+    st_params = stored.params if stored else {}
     st_sampling = {k: st_params[k] for k in IDENTITY_SAMPLING if k in st_params}
     if stored:
         clash = _conflicts(options, st_teacher, st_sampling)
@@ -236,7 +206,7 @@ async def build_plan(project: Project, options: SampleOptions, *, write: bool = 
         stored_sampling=st_sampling,
     )
     problems = await _problems(project, options)
-    st_prompts: dict[str, int] = st_params.get("prompts", {}) if stored else {}
+    st_prompts = {k: p.id for k, p in stored.prompts.items()} if stored else {}
     spec = options.prompt if options.prompt is not None else ("" if stored else sampling.prompt)
     prompts: dict[str, PromptVersion] = {}
     for kind in sorted({p["kind"] for p in problems}):
@@ -248,10 +218,14 @@ async def build_plan(project: Project, options: SampleOptions, *, write: bool = 
             )
     name = options.run or default_run_name(teacher, sampling, prompts)
     if stored is None and not options.run:
-        stored = await _stored_run(project, name)
-        st_params = json.loads(stored["params"]) if stored else {}
-    run_id = int(stored["id"]) if stored else None
-    have, requests, spent = await _coverage(project, run_id) if run_id else ({}, {}, 0.0)
+        stored = await run_by_name(project.store, name)
+        st_params = stored.params if stored else {}
+    run_id = stored.id if stored else None
+    if run_id is not None:
+        coverage = await run_coverage(project.store, run_id)
+        have, requests, spent = coverage.samples, coverage.requests, coverage.spent_usd
+    else:
+        have, requests, spent = {}, {}, 0.0
     templates = {k: parse_template(p.template) for k, p in prompts.items()}
     work: list[Work] = []
     done = 0
@@ -272,11 +246,6 @@ async def build_plan(project: Project, options: SampleOptions, *, write: bool = 
     params = {
         **{k: getattr(sampling, k) for k in IDENTITY_SAMPLING},
         "n": max(sampling.n, int(st_params.get("n", 0))),
-        "prompts": {**st_prompts, **{k: p.id for k, p in prompts.items()}},
-        "prompt_labels": {
-            **st_params.get("prompt_labels", {}),
-            **{k: p.label for k, p in prompts.items()},
-        },
     }
     return Plan(
         name, run_id, teacher, sampling, prompts, [p["id"] for p in problems], work, done,

@@ -18,6 +18,8 @@ from typing import Any
 
 from core.candidates import code_hash
 from core.project import Project
+from core.queries.candidates import sample_ids
+from core.queries.runs import request_ids
 from core.sampling.plan import Plan
 
 INSERT_CANDIDATE = (
@@ -37,16 +39,13 @@ async def begin(
     """Create (or continue) the run and record its planned requests; returns the run id and
     fills each Work's request_id."""
     now = time.time()
-    prompt_ids = {p.id for p in plan.prompts.values()}
-    prompt_id = next(iter(prompt_ids)) if len(prompt_ids) == 1 else None
     async with project.store.transaction() as conn:
         if plan.run_id is None:
             cur = await conn.execute(
-                "INSERT INTO runs(name, prompt_id, teacher, params, status, budget_usd,"
-                " created_at, updated_at) VALUES (?, ?, ?, ?, 'running', ?, ?, ?)",
-                (plan.name, prompt_id, json.dumps(teacher_doc), json.dumps(plan.params), budget,
-                 now, now),
-            )  # fmt: skip
+                "INSERT INTO runs(name, teacher, params, status, budget_usd, created_at,"
+                " updated_at) VALUES (?, ?, ?, 'running', ?, ?, ?)",
+                (plan.name, json.dumps(teacher_doc), json.dumps(plan.params), budget, now, now),
+            )
             run_id = int(cur.lastrowid or 0)
         else:
             run_id = plan.run_id
@@ -55,18 +54,19 @@ async def begin(
                 " WHERE id = ?",
                 (json.dumps(plan.params), budget, now, run_id),
             )
+        # planning refused a prompt that differs from the one a kind already has: only new kinds
+        await conn.executemany(
+            "INSERT INTO run_prompts(run_id, kind, prompt_id) VALUES (?, ?, ?)"
+            " ON CONFLICT(run_id, kind) DO NOTHING",
+            [(run_id, kind, p.id) for kind, p in sorted(plan.prompts.items())],
+        )
         await conn.executemany(
             "INSERT INTO requests(run_id, problem_id, first_index, n, status) VALUES"
             " (?, ?, ?, ?, 'pending') ON CONFLICT(run_id, problem_id, first_index)"
             " DO UPDATE SET n = excluded.n, status = 'pending'",
             [(run_id, w.problem_id, w.first_index, w.n) for w in plan.work],
         )
-        ids: dict[tuple[str, int], int] = {}
-        async with conn.execute(
-            "SELECT id, problem_id, first_index FROM requests WHERE run_id = ?", (run_id,)
-        ) as cur:
-            for rid, pid, first in await cur.fetchall():
-                ids[(pid, first)] = rid
+        ids = await request_ids(conn, run_id)
     for w in plan.work:
         w.request_id = ids[(w.problem_id, w.first_index)]
     plan.run_id = run_id
@@ -173,12 +173,10 @@ class RequestWriter:
                 for o, _ in batch:
                     if not o.codes:
                         continue
-                    async with conn.execute(
-                        "SELECT sample_index, id FROM candidates WHERE run_id = ? AND"
-                        " problem_id = ? AND sample_index BETWEEN ? AND ?",
-                        (o.run_id, o.problem_id, o.first_index, o.first_index + len(o.codes) - 1),
-                    ) as cur:
-                        found[(o.request_id, o.problem_id)] = dict(await cur.fetchall())
+                    found[(o.request_id, o.problem_id)] = await sample_ids(
+                        conn, o.run_id, o.problem_id, o.first_index,
+                        o.first_index + len(o.codes) - 1,
+                    )  # fmt: skip
         except BaseException as exc:
             for _, fut in batch:
                 if not fut.done():

@@ -4,6 +4,11 @@
 shipped: append a new one. Per-problem counts live in `problem_stats`, maintained by triggers in
 the same transaction as the write, so the problem list and its filters never aggregate 150k rows;
 gold itself is still derived from verdicts (`gold_candidates` view), never stored twice.
+
+The gold rule is written once, in `gold_rule`: the view, the triggers and every read query
+(`CANDIDATE_GOLD`) are built from it. Changing the rule (e.g. a verdict flag such as `spurious`
+that keeps a pass out of gold) means: extend `gold_rule`/`CANDIDATE_GOLD`, and append a migration
+that adds the column and re-creates the derived objects with `gold_objects()`.
 """
 
 from __future__ import annotations
@@ -32,16 +37,62 @@ def _bump(*terms: tuple[str, str]) -> str:
     )
 
 
-def _gold(status: str, override: str) -> str:
-    """1 when a candidate with this status/override is gold: a human override wins."""
+def gold_rule(status: str, override: str) -> str:
+    """THE gold rule, as an SQL expression over a verdict status and a candidate's
+    `gold_override`: 1 when gold. A human override wins; otherwise a passing verdict is gold."""
     return (
         f"(CASE WHEN {override} = 1 THEN 1 WHEN {override} = 0 THEN 0 "
         f"WHEN {status} = 'pass' THEN 1 ELSE 0 END)"
     )
 
 
+CANDIDATE_GOLD = gold_rule("v.status", "c.gold_override")
+"""Gold of a candidate `c` LEFT JOINed with its verdict `v`: what every read query selects."""
+
+
+
 _STATS_COLS = ",\n  ".join(f"{col} INTEGER NOT NULL DEFAULT 0" for col in _STATUS_COLS.values())
 _OV = "(SELECT gold_override FROM candidates WHERE id = NEW.candidate_id)"
+
+_GOLD_TRIGGERS = ("candidates_ai", "candidates_au_gold", "verdicts_ai", "verdicts_au", "verdicts_ad")
+
+
+def _gold_triggers() -> str:
+    """The triggers that keep problem_stats (status counts and gold, by `gold_rule`) current."""
+    return f"""
+CREATE TRIGGER candidates_ai AFTER INSERT ON candidates BEGIN
+  UPDATE problem_stats SET n = n + 1, pending = pending + 1,
+    gold = gold + {gold_rule("NULL", "NEW.gold_override")}
+  WHERE problem_id = NEW.problem_id;
+END;
+
+CREATE TRIGGER candidates_au_gold AFTER UPDATE OF gold_override ON candidates BEGIN
+  UPDATE problem_stats SET gold = gold
+    + {gold_rule("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "NEW.gold_override")}
+    - {gold_rule("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "OLD.gold_override")}
+  WHERE problem_id = NEW.problem_id;
+END;
+
+CREATE TRIGGER verdicts_ai AFTER INSERT ON verdicts BEGIN
+  UPDATE problem_stats SET pending = pending - 1, {_bump(("+", "NEW"))},
+    gold = gold + {gold_rule("NEW.status", _OV)} - {gold_rule("NULL", _OV)}
+  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
+END;
+
+CREATE TRIGGER verdicts_au AFTER UPDATE OF status ON verdicts BEGIN
+  UPDATE problem_stats SET {_bump(("-", "OLD"), ("+", "NEW"))},
+    gold = gold + {gold_rule("NEW.status", _OV)} - {gold_rule("OLD.status", _OV)}
+  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
+END;
+
+CREATE TRIGGER verdicts_ad AFTER DELETE ON verdicts BEGIN
+  UPDATE problem_stats SET pending = pending + 1, {_bump(("-", "OLD"))},
+    gold = gold + {gold_rule("NULL", _OV.replace("NEW.", "OLD."))}
+               - {gold_rule("OLD.status", _OV.replace("NEW.", "OLD."))}
+  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = OLD.candidate_id);
+END;
+"""
+
 
 V1 = f"""
 CREATE TABLE problems (
@@ -216,40 +267,53 @@ CREATE TRIGGER problems_ai AFTER INSERT ON problems BEGIN
   INSERT OR IGNORE INTO problem_stats(problem_id) VALUES (NEW.id);
 END;
 
-CREATE TRIGGER candidates_ai AFTER INSERT ON candidates BEGIN
-  UPDATE problem_stats SET n = n + 1, pending = pending + 1,
-    gold = gold + {_gold("NULL", "NEW.gold_override")}
-  WHERE problem_id = NEW.problem_id;
-END;
+{_gold_triggers()}"""
 
-CREATE TRIGGER candidates_au_gold AFTER UPDATE OF gold_override ON candidates BEGIN
-  UPDATE problem_stats SET gold = gold
-    + {_gold("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "NEW.gold_override")}
-    - {_gold("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "OLD.gold_override")}
-  WHERE problem_id = NEW.problem_id;
-END;
-
-CREATE TRIGGER verdicts_ai AFTER INSERT ON verdicts BEGIN
-  UPDATE problem_stats SET pending = pending - 1, {_bump(("+", "NEW"))},
-    gold = gold + {_gold("NEW.status", _OV)} - {_gold("NULL", _OV)}
-  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
-END;
-
-CREATE TRIGGER verdicts_au AFTER UPDATE OF status ON verdicts BEGIN
-  UPDATE problem_stats SET {_bump(("-", "OLD"), ("+", "NEW"))},
-    gold = gold + {_gold("NEW.status", _OV)} - {_gold("OLD.status", _OV)}
-  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
-END;
-
-CREATE TRIGGER verdicts_ad AFTER DELETE ON verdicts BEGIN
-  UPDATE problem_stats SET pending = pending + 1, {_bump(("-", "OLD"))},
-    gold = gold + {_gold("NULL", _OV.replace("NEW.", "OLD."))}
-               - {_gold("OLD.status", _OV.replace("NEW.", "OLD."))}
-  WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = OLD.candidate_id);
-END;
+def gold_objects() -> str:
+    """The view and triggers derived from `gold_rule`, dropped and re-created (for a migration
+    that changes the rule)."""
+    drops = "".join(f"DROP TRIGGER IF EXISTS {t};\n" for t in _GOLD_TRIGGERS)
+    return f"""
+{drops}{_gold_triggers()}
+DROP VIEW IF EXISTS gold_candidates;
+CREATE VIEW gold_candidates AS
+  SELECT c.*, v.status AS verdict_status
+  FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id
+  WHERE {CANDIDATE_GOLD} = 1;
 """
 
-MIGRATIONS: list[str] = [V1]
+
+# v2: a run's prompt versions are stored once, in run_prompts (run × problem kind → prompt),
+# instead of runs.prompt_id (single-prompt runs) + params.prompts + params.prompt_labels. Runs
+# from before params.prompts get their prompt for every kind their requests sampled.
+V2 = f"""
+CREATE TABLE run_prompts (
+  run_id    INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind      TEXT NOT NULL,
+  prompt_id INTEGER NOT NULL REFERENCES prompts(id),
+  PRIMARY KEY (run_id, kind)
+);
+CREATE INDEX run_prompts_prompt ON run_prompts(prompt_id);
+
+INSERT OR IGNORE INTO run_prompts(run_id, kind, prompt_id)
+  SELECT r.id, j.key, CAST(j.value AS INTEGER)
+  FROM runs r, json_each(r.params, '$.prompts') j
+  WHERE json_valid(r.params) AND json_type(r.params, '$.prompts') = 'object'
+    AND EXISTS (SELECT 1 FROM prompts p WHERE p.id = CAST(j.value AS INTEGER));
+
+INSERT OR IGNORE INTO run_prompts(run_id, kind, prompt_id)
+  SELECT DISTINCT r.id, pb.kind, r.prompt_id
+  FROM runs r JOIN requests q ON q.run_id = r.id JOIN problems pb ON pb.id = q.problem_id
+  WHERE r.prompt_id IS NOT NULL
+    AND NOT (json_valid(r.params) AND json_type(r.params, '$.prompts') = 'object');
+
+UPDATE runs SET params = json_remove(params, '$.prompts', '$.prompt_labels')
+  WHERE json_valid(params);
+ALTER TABLE runs DROP COLUMN prompt_id;
+{gold_objects()}
+"""
+
+MIGRATIONS: list[str] = [V1, V2]
 """Migration i brings a store from user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

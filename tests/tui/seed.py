@@ -83,9 +83,12 @@ def make_project(root: Path, *, with_run: bool = True) -> Path:
 def _add_run(conn: object) -> None:
     teacher = json.dumps({"backend": "openai", "model": "fake-teacher", "base_url": ""})
     conn.execute(  # type: ignore[attr-defined]
-        "INSERT INTO runs(id, name, prompt_id, teacher, params, status, budget_usd, created_at,"
-        " updated_at) VALUES (1, 'run-1', 1, ?, ?, 'done', 1.0, ?, ?)",
+        "INSERT INTO runs(id, name, teacher, params, status, budget_usd, created_at,"
+        " updated_at) VALUES (1, 'run-1', ?, ?, 'done', 1.0, ?, ?)",
         [teacher, json.dumps({"n": 2}), T0, T0 + 30],
+    )
+    conn.execute(  # type: ignore[attr-defined]
+        "INSERT INTO run_prompts(run_id, kind, prompt_id) VALUES (1, 'answer', 1)"
     )
     problems = sorted({c[0] for c in CANDIDATES})
     conn.executemany(  # type: ignore[attr-defined]

@@ -19,6 +19,7 @@ from core.events import (
     TokensStreamed,
 )
 from core.project import Project
+from core.queries.runs import run_by_name
 from core.sampling import RunControl, dry_run, sample
 from tests.core.sampling.conftest import RIGHT, opts, received
 from tests.fake_openai import FakeOpenAIServer
@@ -61,8 +62,8 @@ async def test_run_end_to_end_streams_stores_and_verifies(project: Project, serv
     assert {RequestStarted, TokensStreamed, RequestFinished, CandidateAdded, CandidateVerified,
             RunStateChanged} <= kinds  # fmt: skip
     assert [e.state for e in events if isinstance(e, RunStateChanged)][-1] == "done"
-    run = await project.store.fetchone("SELECT status, prompt_id FROM runs WHERE name = 'e2e'")
-    assert run["status"] == "done" and run["prompt_id"] is not None
+    run = await run_by_name(project.store, "e2e")
+    assert run is not None and run.status == "done" and run.prompts["answer"].id is not None
 
 
 async def test_rerun_continues_and_sends_only_missing_samples(

@@ -39,11 +39,12 @@ def make_gold_project(root: Path, *, with_gold: bool = True) -> Path:
             (T0,),
         )
         conn.execute(
-            "INSERT INTO runs(id, name, prompt_id, teacher, params, status, created_at, updated_at)"
-            " VALUES (1, 'teach-1', 1, ?, ?, 'done', ?, ?)",
+            "INSERT INTO runs(id, name, teacher, params, status, created_at, updated_at)"
+            " VALUES (1, 'teach-1', ?, ?, 'done', ?, ?)",
             (json.dumps({"backend": "openai", "model": "big-teacher"}),
              json.dumps({"n": 4, "temperature": 0.8}), T0, T0),
         )  # fmt: skip
+        conn.execute("INSERT INTO run_prompts(run_id, kind, prompt_id) VALUES (1, 'answer', 1)")
         if with_gold:
             rows = []
             for i in range(1, 9):
