@@ -24,16 +24,16 @@ from bench.make_store import STATS_FROM_SCRATCH, build_store
 from core.cli import cli
 from core.project import Project, init_project
 from core.status import project_status
-from core.store import (
+from core.queries import (
     ProblemFilter,
     ProblemSort,
-    Store,
     count_problems,
     list_problems,
     problem_summary,
     status_counts,
 )
-from core.store.queries import _ROW_SQL
+from core.queries.problems import _ROW_SQL
+from core.store import Store
 
 DATA = Path(os.environ.get("EKT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared/data"))
 GSM8K_TRAIN = DATA / "gsm8k" / "train.jsonl"

@@ -9,9 +9,10 @@ from pathlib import Path
 import click
 
 from core.cli.app import cli, run
+from core.cli.status_view import render_status
 from core.project import DB_NAME, init_project
 from core.prompts import seed_default_prompts
-from core.status import project_status, render_status
+from core.status import project_status
 from core.store import Store
 
 

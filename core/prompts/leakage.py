@@ -13,6 +13,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
+from core.queries.problems import problem_questions
+from core.queries.prompts import latest_templates
 from core.store.db import Store
 
 NEAR = 0.9
@@ -84,9 +86,8 @@ async def find_leaks_in_store(
     """Warnings (one line each) for a template against the store's problems (of one kind)."""
     if not exemplar_questions(template):
         return []
-    where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
-    rows = await store.fetchall(f"SELECT id, question FROM problems {where} ORDER BY seq", params)
-    return [leak.message(label) for leak in find_leaks(template, ((r[0], r[1]) for r in rows))]
+    rows = await problem_questions(store, kind)
+    return [leak.message(label) for leak in find_leaks(template, rows)]
 
 
 async def find_leaks_for_kinds(store: Store, kinds: Iterable[str]) -> list[str]:
@@ -98,8 +99,8 @@ async def find_leaks_for_kinds(store: Store, kinds: Iterable[str]) -> list[str]:
     for kind in kinds:
         version = await current_prompt(store, prompt_name_for_kind(kind))
         seen[version.label] = version.template
-    for r in await store.fetchall("SELECT name, max(version), template FROM prompts GROUP BY name"):
-        seen.setdefault(f"{r[0]}@v{r[1]}", r[2])
+    for name, version, template in await latest_templates(store):
+        seen.setdefault(f"{name}@v{version}", template)
     warnings: list[str] = []
     for label, template in seen.items():
         warnings += await find_leaks_in_store(store, template, label)

@@ -8,51 +8,43 @@ are seeded as v1 from `assets/prompts/NAME.txt` the first time they are asked fo
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from core.errors import PromptError
 from core.project import ASSETS
 from core.prompts.template import parse_template
+from core.queries.prompts import (
+    PromptVersion,
+    latest_prompt,
+    list_prompts,
+    next_prompt_version,
+    prompt_by_id,
+    prompt_by_version,
+    prompt_exists,
+)
 from core.store.db import Store
+
+__all__ = [
+    "BUILTIN",
+    "PromptVersion",
+    "current_prompt",
+    "default_template",
+    "get_prompt",
+    "list_prompts",
+    "read_template_file",
+    "resolve_prompt",
+    "save_prompt",
+    "seed_default_prompts",
+]
 
 PROMPTS_DIR = ASSETS / "prompts"
 BUILTIN = ("gsm8k", "mbpp", "humaneval")
-_COLS = "id, name, version, template, note, parent_id, created_at"
-
-
-@dataclass(frozen=True, slots=True)
-class PromptVersion:
-    id: int
-    name: str
-    version: int
-    template: str
-    note: str
-    parent_id: int | None
-    created_at: float
-
-    @property
-    def label(self) -> str:
-        return f"{self.name}@v{self.version}"
-
-
-def _row(r: object) -> PromptVersion:
-    return PromptVersion(*r)  # type: ignore[misc]
-
-
 def default_template(name: str) -> str:
     path = PROMPTS_DIR / f"{name}.txt"
     try:
         return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise PromptError(f"no prompt named {name!r} (built-in: {', '.join(BUILTIN)})") from None
-
-
-async def _latest(store: Store, name: str) -> PromptVersion | None:
-    r = await store.fetchone(
-        f"SELECT {_COLS} FROM prompts WHERE name = ? ORDER BY version DESC LIMIT 1", [name]
-    )
-    return None if r is None else _row(r)
 
 
 async def save_prompt(
@@ -64,15 +56,9 @@ async def save_prompt(
     parse_template(template)
     now = time.time()
     async with store.transaction() as conn:
-        if parent_id is not None:
-            async with conn.execute("SELECT 1 FROM prompts WHERE id = ?", [parent_id]) as cur:
-                if await cur.fetchone() is None:
-                    raise PromptError(f"parent prompt #{parent_id} does not exist")
-        async with conn.execute(
-            "SELECT coalesce(max(version), 0) + 1 FROM prompts WHERE name = ?", [name]
-        ) as cur:
-            row = await cur.fetchone()
-        version = int(row[0]) if row else 1
+        if parent_id is not None and not await prompt_exists(conn, parent_id):
+            raise PromptError(f"parent prompt #{parent_id} does not exist")
+        version = await next_prompt_version(conn, name)
         cur = await conn.execute(
             "INSERT INTO prompts(name, version, template, note, parent_id, created_at)"
             " VALUES (?, ?, ?, ?, ?, ?)",
@@ -84,7 +70,7 @@ async def save_prompt(
 
 async def current_prompt(store: Store, name: str) -> PromptVersion:
     """The latest version of `name`; a built-in name is seeded from assets on first use."""
-    found = await _latest(store, name)
+    found = await latest_prompt(store, name)
     if found is not None:
         return found
     template = default_template(name)
@@ -97,19 +83,11 @@ async def seed_default_prompts(store: Store) -> list[PromptVersion]:
     return [await current_prompt(store, name) for name in BUILTIN]
 
 
-async def list_prompts(store: Store, name: str | None = None) -> list[PromptVersion]:
-    where, params = ("WHERE name = ?", [name]) if name else ("", [])
-    rows = await store.fetchall(
-        f"SELECT {_COLS} FROM prompts {where} ORDER BY name, version", params
-    )
-    return [_row(r) for r in rows]
-
-
 async def get_prompt(store: Store, prompt_id: int) -> PromptVersion:
-    r = await store.fetchone(f"SELECT {_COLS} FROM prompts WHERE id = ?", [prompt_id])
-    if r is None:
+    found = await prompt_by_id(store, prompt_id)
+    if found is None:
         raise PromptError(f"no prompt version with id {prompt_id}")
-    return _row(r)
+    return found
 
 
 async def resolve_prompt(store: Store, spec: str | None, default_name: str) -> PromptVersion:
@@ -126,12 +104,10 @@ async def resolve_prompt(store: Store, spec: str | None, default_name: str) -> P
     number = version.lstrip("v")
     if not number.isdigit():
         raise PromptError(f"bad prompt version {spec!r}: expected NAME, NAME@N, N or #ID")
-    r = await store.fetchone(
-        f"SELECT {_COLS} FROM prompts WHERE name = ? AND version = ?", [name, int(number)]
-    )
-    if r is None:
+    found = await prompt_by_version(store, name, int(number))
+    if found is None:
         raise PromptError(f"no prompt {name}@v{number}")
-    return _row(r)
+    return found
 
 
 def read_template_file(path: Path) -> str:

@@ -222,3 +222,10 @@ async def pick_problems(
         [*kinds, first or "", k],
     )
     return [r[0] for r in rows]
+
+
+async def problem_questions(store: Store, kind: str | None = None) -> list[tuple[str, str]]:
+    """(id, question) of every problem (of one kind) in import order."""
+    where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
+    rows = await store.fetchall(f"SELECT id, question FROM problems {where} ORDER BY seq", params)
+    return [(r[0], r[1]) for r in rows]

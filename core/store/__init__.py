@@ -1,33 +1,22 @@
-"""The project store: one SQLite file per project (see schema.py for the tables)."""
+"""The project store: one SQLite file per project (see schema.py for the tables, and
+`core.queries` for the read model built on them)."""
 
 from core.store.db import Store, connect_sync, migrate_sync
-from core.store.queries import (
-    ProblemFilter,
-    ProblemRow,
-    ProblemSort,
-    StatusCounts,
-    count_problems,
-    gold_problem_count,
-    list_problems,
-    problem_summary,
-    status_counts,
+from core.store.schema import (
+    CANDIDATE_GOLD,
+    CANDIDATE_SOURCES,
+    SCHEMA_VERSION,
+    VERDICT_STATUSES,
+    gold_rule,
 )
-from core.store.schema import CANDIDATE_SOURCES, SCHEMA_VERSION, VERDICT_STATUSES
 
 __all__ = [
+    "CANDIDATE_GOLD",
     "CANDIDATE_SOURCES",
     "SCHEMA_VERSION",
     "VERDICT_STATUSES",
-    "ProblemFilter",
-    "ProblemRow",
-    "ProblemSort",
-    "StatusCounts",
     "Store",
     "connect_sync",
-    "count_problems",
-    "gold_problem_count",
-    "list_problems",
+    "gold_rule",
     "migrate_sync",
-    "problem_summary",
-    "status_counts",
 ]

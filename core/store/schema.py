@@ -49,12 +49,16 @@ def gold_rule(status: str, override: str) -> str:
 CANDIDATE_GOLD = gold_rule("v.status", "c.gold_override")
 """Gold of a candidate `c` LEFT JOINed with its verdict `v`: what every read query selects."""
 
-
-
 _STATS_COLS = ",\n  ".join(f"{col} INTEGER NOT NULL DEFAULT 0" for col in _STATUS_COLS.values())
 _OV = "(SELECT gold_override FROM candidates WHERE id = NEW.candidate_id)"
 
-_GOLD_TRIGGERS = ("candidates_ai", "candidates_au_gold", "verdicts_ai", "verdicts_au", "verdicts_ad")
+_GOLD_TRIGGERS = (
+    "candidates_ai",
+    "candidates_au_gold",
+    "verdicts_ai",
+    "verdicts_au",
+    "verdicts_ad",
+)
 
 
 def _gold_triggers() -> str:

@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, TextArea
 
+from core import get_candidate
 from ekt_tui.actions import save_edit
-from ekt_tui.reader import get_candidate
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.widgets.diff_view import DiffView
 from ekt_tui.widgets.key_bar import KeyBar

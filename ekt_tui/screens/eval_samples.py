@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Header, Label
 
-from ekt_tui.reader import EvalProblemRow, eval_problems
+from core import EvalProblemRow, eval_problems
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.widgets.key_bar import KeyBar
 

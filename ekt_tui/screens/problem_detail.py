@@ -11,8 +11,8 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, TextArea
 
+from core import get_candidate, get_problem
 from ekt_tui.actions import toggle_gold
-from ekt_tui.reader import get_candidate, get_problem
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.candidate_editor import CandidateEditor
 from ekt_tui.widgets.candidate_list import CandidateList

@@ -13,14 +13,18 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import DataTable, Header, Label, Select, Static, TextArea
 
-from core import EktError, count_tokens, current_prompt, render, save_prompt
-from ekt_tui.reader import (
+from core import (
+    EktError,
+    count_tokens,
+    current_prompt,
     first_problem_of_kind,
     get_problem,
     pick_problems,
     prompt_names,
     prompt_yields,
+    render,
     run_results,
+    save_prompt,
 )
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.note_prompt import NotePrompt

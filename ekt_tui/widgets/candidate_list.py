@@ -9,8 +9,7 @@ from rich.style import Style
 from textual.message import Message
 from textual.strip import Strip
 
-from core import Store
-from ekt_tui.reader import CandidateRow, count_candidates, list_candidates
+from core import CandidateRow, Store, count_candidates, list_candidates
 from ekt_tui.widgets.run_panel import VERDICT_COLOURS
 from ekt_tui.widgets.windowed_list import WindowedList
 

@@ -15,7 +15,7 @@ MAX_TRACE = 4000
 
 
 def verdict_renderable(c: dict[str, Any]) -> Group:
-    """`c` is a candidate row with `v_`-prefixed verdict columns (ekt_tui.reader.get_candidate)."""
+    """`c` is a candidate row with `v_`-prefixed verdict columns (core.get_candidate)."""
     status = c.get("v_status")
     glyph, colour = verdict_glyph(status)
     head = Text()

@@ -9,17 +9,15 @@ from pathlib import Path
 import pytest
 
 from core.errors import StoreError
-from core.store import (
-    SCHEMA_VERSION,
+from core.queries import (
     ProblemFilter,
     ProblemSort,
-    Store,
-    connect_sync,
     count_problems,
     list_problems,
     problem_summary,
     status_counts,
 )
+from core.store import SCHEMA_VERSION, Store, connect_sync
 
 VERDICT_UPSERT = (
     "INSERT INTO verdicts(candidate_id, status, created_at) VALUES (?, ?, 0) "
