@@ -23,7 +23,6 @@ from bench import median_time_async, ms
 from bench.make_store import STATS_FROM_SCRATCH, build_store
 from core.cli import cli
 from core.project import Project, init_project
-from core.status import project_status
 from core.queries import (
     ProblemFilter,
     ProblemSort,
@@ -33,6 +32,7 @@ from core.queries import (
     status_counts,
 )
 from core.queries.problems import _ROW_SQL
+from core.status import project_status
 from core.store import Store
 
 DATA = Path(os.environ.get("EKT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared/data"))

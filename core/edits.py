@@ -11,6 +11,7 @@ from typing import Any
 from core.candidates import add_edit, set_gold_override
 from core.errors import StoreError
 from core.project import Project
+from core.queries.candidates import candidate_gold, candidate_summary
 from core.verify.service import VerifierService
 from core.verify.verdict import Verdict
 
@@ -25,30 +26,31 @@ async def save_edit(project: Project, parent_id: int, code: str) -> tuple[int, V
     return new_id, verdict
 
 
-def is_gold(verdict_status: str | None, override: int | None) -> bool:
-    """The gold rule of the `gold_candidates` view, for one candidate already in memory."""
-    return override == 1 or (override is None and verdict_status == "pass")
-
-
 async def set_gold(project: Project, candidate_id: int, gold: bool | None) -> bool:
     """Make a candidate gold (True), not gold (False) or follow its verdict (None).
 
     Only records an override where the verdict alone would decide otherwise, so the store keeps
-    the fewest human decisions. Returns whether the candidate is gold afterwards."""
+    the fewest human decisions. Returns whether the candidate is gold afterwards (by the one
+    gold rule, read back from the store)."""
     row = await candidate_row(project, candidate_id)
     passes = row["v_status"] == "pass"
     value = None if gold is None or gold == passes else gold
     await set_gold_override(project.store, candidate_id, value)
-    return is_gold(row["v_status"], None if value is None else int(value))
+    return bool(await candidate_gold(project.store, candidate_id))
 
 
-async def candidate_row(project: Project, candidate_id: int) -> Any:
-    """One candidate with its verdict columns (prefixed `v_`), or a StoreError naming it."""
-    row = await project.store.fetchone(
-        "SELECT c.*, v.status AS v_status, v.detail AS v_detail, v.duration_s AS v_duration_s"
-        " FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id WHERE c.id = ?",
-        (candidate_id,),
-    )
+async def toggle_gold(project: Project, candidate_id: int) -> bool:
+    """Flip whether a candidate is gold; returns the new state. Unmarking a hand-approved one
+    returns it to its verdict rather than forcing it out."""
+    row = await candidate_row(project, candidate_id)
+    passes = row["v_status"] == "pass"
+    target = (False if passes else None) if row["gold"] else True
+    return await set_gold(project, candidate_id, target)
+
+
+async def candidate_row(project: Project, candidate_id: int) -> dict[str, Any]:
+    """One candidate with its verdict columns (prefixed `v_`) and `gold`, or a StoreError."""
+    row = await candidate_summary(project.store, candidate_id)
     if row is None:
         raise StoreError(f"candidate {candidate_id}: no such candidate in {project.db_path}")
     return row

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from core import Project
-from core.edits import is_gold, save_edit, set_gold
+from core.edits import save_edit
+from core.edits import toggle_gold as _toggle_gold
 
 __all__ = ["save_edit", "toggle_gold"]
 
@@ -13,6 +14,4 @@ __all__ = ["save_edit", "toggle_gold"]
 async def toggle_gold(project: Project, candidate: dict[str, Any]) -> bool:
     """Flip whether a candidate is gold; returns the new state. Unmarking a hand-approved one
     returns it to its verdict rather than forcing it out."""
-    gold = is_gold(candidate.get("v_status"), candidate.get("gold_override"))
-    passes = candidate.get("v_status") == "pass"
-    return await set_gold(project, candidate["id"], (False if passes else None) if gold else True)
+    return await _toggle_gold(project, candidate["id"])

@@ -14,9 +14,10 @@ from typing import Any
 import click
 
 from core.cli.app import cli, run
-from core.edits import candidate_row, is_gold, save_edit, set_gold
+from core.edits import candidate_row, save_edit, set_gold
 from core.errors import StoreError
 from core.project import Project
+from core.queries import CandidateListing, find_candidates
 
 SOURCES = ("teacher", "student", "edit", "refine")
 
@@ -44,43 +45,27 @@ def list_cmd(
     as_json: bool,
 ) -> None:
     """Newest first: id, problem, source, verdict, gold, first line of the detail."""
-    where, params = ["1"], []  # type: ignore[var-annotated]
-    if problem_id:
-        where.append("c.problem_id = ?")
-        params.append(problem_id)
-    if run_ref:
-        where.append("c.run_id = (SELECT id FROM runs WHERE name = ? OR CAST(id AS TEXT) = ?)")
-        params += [run_ref, run_ref]
-    if status == "pending":
-        where.append("v.status IS NULL")
-    elif status:
-        where.append("v.status = ?")
-        params.append(status)
-    if source:
-        where.append("c.source = ?")
-        params.append(source)
-    if gold_only:
-        where.append("(c.gold_override = 1 OR (c.gold_override IS NULL AND v.status = 'pass'))")
 
-    async def go(project: Project) -> list[Any]:
-        return await project.store.fetchall(
-            "SELECT c.id, c.problem_id, c.source, c.parent_id, c.gold_override,"
-            " v.status AS v_status, v.detail AS v_detail FROM candidates c"
-            " LEFT JOIN verdicts v ON v.candidate_id = c.id"
-            f" WHERE {' AND '.join(where)} ORDER BY c.id DESC LIMIT ?",
-            (*params, limit),
+    async def go(project: Project) -> list[CandidateListing]:
+        return await find_candidates(
+            project.store,
+            problem_id=problem_id,
+            run_ref=run_ref,
+            status=status,
+            source=source,
+            gold_only=gold_only,
+            limit=limit,
         )
 
-    for r in run(go, readonly=True):
-        gold = is_gold(r["v_status"], r["gold_override"])
+    for c in run(go, readonly=True):
         if as_json:
-            click.echo(json.dumps({**dict(r), "gold": gold}))
+            click.echo(json.dumps(c.as_dict()))
             continue
-        detail = (r["v_detail"] or "").splitlines()[0][:60] if r["v_detail"] else ""
-        parent = f" (edit of {r['parent_id']})" if r["parent_id"] else ""
+        detail = c.v_detail.splitlines()[0][:60] if c.v_detail else ""
+        parent = f" (edit of {c.parent_id})" if c.parent_id else ""
         click.echo(
-            f"{r['id']:>7}  {r['problem_id']:<24} {r['source']:<8}{parent}"
-            f" {r['v_status'] or 'pending':<12} {'gold' if gold else '    '}  {detail}"
+            f"{c.id:>7}  {c.problem_id:<24} {c.source:<8}{parent}"
+            f" {c.v_status or 'pending':<12} {'gold' if c.gold else '    '}  {detail}"
         )
 
 
@@ -91,10 +76,9 @@ def show(candidate_id: int, as_json: bool) -> None:
     """The candidate's code, its verdict and whether it is gold."""
 
     async def go(project: Project) -> dict[str, Any]:
-        return dict(await candidate_row(project, candidate_id))
+        return await candidate_row(project, candidate_id)
 
     row = run(go, readonly=True)
-    row["gold"] = is_gold(row["v_status"], row["gold_override"])
     if as_json:
         click.echo(json.dumps(row))
         return

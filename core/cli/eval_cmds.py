@@ -12,6 +12,7 @@ import click
 from core.cli.app import cli, run
 from core.errors import EvalError
 from core.project import Project
+from core.queries import list_evals as stored_evals
 
 
 def _pct(x: float) -> str:
@@ -135,10 +136,7 @@ def list_evals(as_json: bool) -> None:
     """Every evaluation with its status and pass@1."""
 
     async def go(project: Project) -> list[dict[str, Any]]:
-        rows = await project.store.fetchall(
-            "SELECT id, name, model, method, teacher, split, status, results FROM evals ORDER BY id"
-        )
-        return [{**dict(r), "results": json.loads(r["results"] or "{}")} for r in rows]
+        return [e.as_dict() for e in await stored_evals(project.store)]
 
     evals = run(go, readonly=True)
     if as_json:

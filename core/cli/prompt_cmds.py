@@ -26,6 +26,7 @@ from core.prompts import (
     save_prompt,
     seed_default_prompts,
 )
+from core.queries import get_problem, most_common_kind
 from core.tokens import count_tokens
 
 
@@ -33,9 +34,7 @@ async def _default_name(project: Project) -> str:
     """The prompt for the project's most common problem kind (gsm8k in an empty project)."""
     if project.config.sampling.prompt:
         return project.config.sampling.prompt
-    kind = await project.store.scalar(
-        "SELECT kind FROM problems GROUP BY kind ORDER BY count(*) DESC LIMIT 1"
-    )
+    kind = await most_common_kind(project.store)
     return prompt_name_for_kind(kind) if kind else "gsm8k"
 
 
@@ -114,7 +113,7 @@ def render_cmd(problem_id: str, version: str | None, as_json: bool) -> None:
     """Print the exact text sent to the teacher for a problem, then its token count."""
 
     async def go(project: Project) -> tuple[PromptVersion, Any, str]:
-        row = await project.store.fetchone("SELECT * FROM problems WHERE id = ?", [problem_id])
+        row = await get_problem(project.store, problem_id)
         if row is None:
             raise PromptError(f"no problem {problem_id!r} in {project.root}")
         default = project.config.sampling.prompt or prompt_name_for_kind(row["kind"])

@@ -57,6 +57,7 @@ def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any
         if resume_run or detach or any(v is not None for v in flags.values()):
             raise TrainError(f"options before `{ctx.invoked_subcommand}` belong to `ekt train`")
         return
+    from core.queries.training import last_train_event_id
     from core.train import TrainOptions, launch, resume
 
     if resume_run and any(v is not None for v in flags.values()):
@@ -64,8 +65,8 @@ def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any
 
     async def start(project: Project) -> tuple[int, int]:
         if resume_run:  # follow from here on, not the run's whole history again
-            after = await project.store.scalar("SELECT coalesce(max(id), 0) FROM train_events")
-            return await resume(project, resume_run), int(after)
+            after = await last_train_event_id(project.store)
+            return await resume(project, resume_run), after
         return await launch(project, TrainOptions(**flags)), 0
 
     run_id, after = run(start)

@@ -16,18 +16,16 @@ import click
 from core.cli.app import cli, run
 from core.errors import VerifyError
 from core.project import Project
+from core.queries import count_unverified, find_run_id, get_problem
 
 
 async def _resolve_run(project: Project, run_ref: str | None) -> int | None:
     if run_ref is None:
         return None
-    row = await project.store.fetchone(
-        "SELECT id FROM runs WHERE name = ? OR (? GLOB '[0-9]*' AND id = CAST(? AS INTEGER))",
-        (run_ref, run_ref, run_ref),
-    )
-    if row is None:
+    run_id = await find_run_id(project.store, run_ref)
+    if run_id is None:
         raise VerifyError(f"run {run_ref!r}: no such run in {project.db_path}")
-    return int(row[0])
+    return run_id
 
 
 async def _progress(project: Project, total: int) -> None:
@@ -91,12 +89,8 @@ def verify(
         run_id = await _resolve_run(project, run_ref)
         ticker = None
         if sys.stderr.isatty() and not as_json:
-            total = await project.store.scalar(
-                "SELECT count(*) FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
-                " WHERE v.candidate_id IS NULL" + (" AND c.run_id = ?" if run_id else ""),
-                (run_id,) if run_id else (),
-            )
-            ticker = asyncio.create_task(_progress(project, int(total)))
+            total = await count_unverified(project.store, run_id)
+            ticker = asyncio.create_task(_progress(project, total))
         try:
             return await verify_pending(
                 project, run_id=run_id, workers=workers, timeout_s=timeout, memory_mb=memory_mb
@@ -134,7 +128,7 @@ def check(file: Path, problem_id: str, as_json: bool, timeout: float | None) -> 
             ) from None
 
     async def go(project: Project) -> Any:
-        row = await project.store.fetchone("SELECT * FROM problems WHERE id = ?", (problem_id,))
+        row = await get_problem(project.store, problem_id)
         if row is None:
             raise VerifyError(f"problem {problem_id!r}: no such problem in {project.db_path}")
         config = effective_config(project.config.verifier, timeout_s=timeout)

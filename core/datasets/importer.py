@@ -36,6 +36,7 @@ from core.datasets.sources import (
     strip_split,
 )
 from core.errors import DatasetError
+from core.queries.problems import last_problem_seq, stored_problem_contents
 from core.store.db import Store
 
 _CHUNK = 500  # ids per `IN (…)` query, well under SQLite's parameter limit
@@ -197,16 +198,8 @@ async def write_problems(store: Store, problems: list[NewProblem], report: Impor
     async with store.transaction() as conn:
         stored: dict[str, tuple[Any, ...]] = {}
         for chunk in _chunks([p.id for p in problems]):
-            sql = (
-                "SELECT id, kind, question, answer, tests, setup, entry_point, prompt"
-                f" FROM problems WHERE id IN ({','.join('?' * len(chunk))})"
-            )
-            async with conn.execute(sql, chunk) as cur:
-                for r in await cur.fetchall():
-                    stored[r[0]] = tuple(r[1:])
-        async with conn.execute("SELECT coalesce(max(seq), 0) FROM problems") as cur:
-            row = await cur.fetchone()
-        seq = int(row[0]) if row else 0
+            stored.update(await stored_problem_contents(conn, chunk))
+        seq = await last_problem_seq(conn)
         fresh = []
         for p in problems:
             if p.id in stored:

@@ -39,6 +39,8 @@ __all__ = [
 
 PROMPTS_DIR = ASSETS / "prompts"
 BUILTIN = ("gsm8k", "mbpp", "humaneval")
+
+
 def default_template(name: str) -> str:
     path = PROMPTS_DIR / f"{name}.txt"
     try:

@@ -74,6 +74,18 @@ async def get_candidate(store: Store, candidate_id: int) -> dict[str, Any] | Non
     return None if row is None else dict(row)
 
 
+async def candidate_summary(store: Store, candidate_id: int) -> dict[str, Any] | None:
+    """The candidate's columns, its verdict's status, detail and duration (prefixed `v_`) and
+    `gold` (bool), or None: what `ekt candidates show` prints."""
+    row = await store.fetchone(
+        "SELECT c.*, v.status AS v_status, v.detail AS v_detail, v.duration_s AS v_duration_s,"
+        f" {CANDIDATE_GOLD} AS gold"
+        " FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id WHERE c.id = ?",
+        (candidate_id,),
+    )
+    return None if row is None else {**dict(row), "gold": bool(row["gold"])}
+
+
 async def candidate_gold(store: Store, candidate_id: int) -> bool | None:
     """Whether the candidate is gold by the gold rule (None: no such candidate)."""
     value = await store.scalar(
@@ -173,6 +185,17 @@ async def unverified_candidate_ids(store: Store, run_id: int) -> list[int]:
         (run_id,),
     )
     return [r[0] for r in rows]
+
+
+async def count_unverified(store: Store, run_id: int | None = None) -> int:
+    """Candidates without a verdict (of one run, or of the whole project)."""
+    return int(
+        await store.scalar(
+            "SELECT count(*) FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
+            " WHERE v.candidate_id IS NULL" + (" AND c.run_id = ?" if run_id else ""),
+            (run_id,) if run_id else (),
+        )
+    )
 
 
 async def run_has_candidates(store: Store, run_id: int) -> bool:

@@ -229,3 +229,21 @@ async def problem_questions(store: Store, kind: str | None = None) -> list[tuple
     where, params = ("WHERE kind = ?", [kind]) if kind else ("", [])
     rows = await store.fetchall(f"SELECT id, question FROM problems {where} ORDER BY seq", params)
     return [(r[0], r[1]) for r in rows]
+
+
+async def stored_problem_contents(conn: Any, ids: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """Inside the importer's transaction: {id: (kind, question, answer, tests, setup,
+    entry_point, prompt)} of the given problems that are stored (to compare with a re-import)."""
+    sql = (
+        "SELECT id, kind, question, answer, tests, setup, entry_point, prompt"
+        f" FROM problems WHERE id IN ({','.join('?' * len(ids))})"
+    )
+    async with conn.execute(sql, list(ids)) as cur:
+        return {r[0]: tuple(r[1:]) for r in await cur.fetchall()}
+
+
+async def last_problem_seq(conn: Any) -> int:
+    """Inside the importer's transaction: the highest import sequence number so far."""
+    async with conn.execute("SELECT coalesce(max(seq), 0) FROM problems") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0

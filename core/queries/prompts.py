@@ -75,9 +75,7 @@ async def prompt_exists(conn: Any, prompt_id: int) -> bool:
 
 async def latest_templates(store: Store) -> list[tuple[str, int, str]]:
     """(name, latest version, its template) of every prompt name."""
-    rows = await store.fetchall(
-        "SELECT name, max(version), template FROM prompts GROUP BY name"
-    )
+    rows = await store.fetchall("SELECT name, max(version), template FROM prompts GROUP BY name")
     return [(r[0], int(r[1]), r[2]) for r in rows]
 
 

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import IO, Any
 
+from core.queries.training import checkpoint_id_sync, checkpoint_scores_sync
 from core.store import connect_sync
 
 EVENT_COLS = ("kind", "step", "epoch", "loss", "lr", "grad_norm", "tokens_per_s", "eta_s")
@@ -90,21 +91,14 @@ class Recorder:
             " path = excluded.path, metrics = excluded.metrics, lineage = excluded.lineage",
             (self.run_id, step, path, json.dumps(metrics), json.dumps(lineage), time.time()),
         )
-        row = self.conn.execute(
-            "SELECT id FROM checkpoints WHERE train_run_id = ? AND step = ?", (self.run_id, step)
-        ).fetchone()
-        return int(row[0])
+        return checkpoint_id_sync(self.conn, self.run_id, step)
 
     def mark_best(self) -> int | None:
         """Flag the checkpoint with the highest dev pass@1 (the earliest on a tie) as best."""
         if self.conn is None:
             return None
-        rows = self.conn.execute(
-            "SELECT id, json_extract(metrics, '$.dev_pass_at_1') FROM checkpoints"
-            " WHERE train_run_id = ? ORDER BY step",
-            (self.run_id,),
-        ).fetchall()
-        scored = [(r[1], r[0]) for r in rows if r[1] is not None]
+        rows = checkpoint_scores_sync(self.conn, self.run_id)
+        scored = [(score, cid) for cid, score in rows if score is not None]
         if not scored:
             return None
         best_score = max(s for s, _ in scored)

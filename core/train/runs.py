@@ -26,12 +26,21 @@ from typing import Any
 from core.errors import TrainError
 from core.models import ensure_local_model
 from core.project import Project
+from core.queries.training import (
+    ACTIVE,
+    active_train_runs,
+    next_train_run_number,
+    train_checkpoints,
+    train_events,
+    train_run,
+    train_run_exists,
+    train_runs,
+)
 from core.store import Store
 from core.train.lineage import gold_lineage
 from core.train.options import TrainOptions, options_dict, resolve_options, trainer_command
 from core.train.sft import build_sft, write_sft
 
-ACTIVE = ("starting", "running")
 FINAL = ("done", "cancelled", "failed")
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
 
@@ -63,29 +72,18 @@ def pid_alive(pid: int | None) -> bool:
 
 async def find_run(store: Store, ref: str | int) -> dict[str, Any]:
     """A run by name or id; an unknown one is a TrainError."""
-    row = await store.fetchone("SELECT * FROM train_runs WHERE name = ?", (str(ref),))
-    if row is None and str(ref).isdigit():
-        row = await store.fetchone("SELECT * FROM train_runs WHERE id = ?", (int(ref),))
-    if row is None:
+    found = await train_run(store, ref)
+    if found is None:
         raise TrainError(f"no training run named {ref!r} (see `ekt train list`)")
-    return _run_dict(row)
-
-
-def _run_dict(row: Any) -> dict[str, Any]:
-    out = dict(row)
-    out["config"] = json.loads(out.get("config") or "{}")
-    out["lineage"] = json.loads(out.get("lineage") or "{}")
-    return out
+    return found
 
 
 async def reconcile(store: Store) -> int:
     """Mark runs whose process died without a word (killed, out of memory) as failed."""
     if store.readonly:
         return 0
-    rows = await store.fetchall(
-        f"SELECT id, pid, updated_at FROM train_runs WHERE status IN {ACTIVE!r}"
-    )
-    dead = [r["id"] for r in rows if not pid_alive(r["pid"]) and time.time() - r["updated_at"] > 2]
+    rows = await active_train_runs(store)
+    dead = [i for i, pid, updated in rows if not pid_alive(pid) and time.time() - updated > 2]
     for run_id in dead:
         await store.execute(
             "UPDATE train_runs SET status = 'failed', error = ?, updated_at = ? WHERE id = ?"
@@ -99,44 +97,22 @@ async def reconcile(store: Store) -> int:
 async def list_runs(store: Store) -> list[dict[str, Any]]:
     """Every run with its last step/loss and checkpoint count, newest first."""
     await reconcile(store)
-    rows = await store.fetchall(
-        "SELECT t.*,"
-        " (SELECT max(step) FROM train_events e WHERE e.train_run_id = t.id) AS step,"
-        " (SELECT loss FROM train_events e WHERE e.train_run_id = t.id AND e.loss IS NOT NULL"
-        "   ORDER BY e.id DESC LIMIT 1) AS loss,"
-        " (SELECT json_extract(data, '$.max_steps') FROM train_events e"
-        "   WHERE e.train_run_id = t.id AND e.kind = 'start' ORDER BY e.id DESC LIMIT 1)"
-        "   AS max_steps,"
-        " (SELECT count(*) FROM checkpoints c WHERE c.train_run_id = t.id) AS checkpoints"
-        " FROM train_runs t ORDER BY t.id DESC"
-    )
-    return [_run_dict(r) for r in rows]
+    return await train_runs(store)
 
 
 async def run_events(
     store: Store, run_id: int, *, after_id: int = 0, limit: int = 5000
 ) -> list[dict[str, Any]]:
-    rows = await store.fetchall(
-        "SELECT * FROM train_events WHERE train_run_id = ? AND id > ? ORDER BY id LIMIT ?",
-        (run_id, after_id, limit),
-    )
-    return [{**dict(r), "data": json.loads(r["data"] or "{}")} for r in rows]
+    return await train_events(store, run_id, after_id=after_id, limit=limit)
 
 
 async def run_checkpoints(store: Store, run_id: int) -> list[dict[str, Any]]:
-    rows = await store.fetchall(
-        "SELECT * FROM checkpoints WHERE train_run_id = ? ORDER BY step", (run_id,)
-    )
-    return [
-        {**dict(r), "metrics": json.loads(r["metrics"] or "{}"),
-         "lineage": json.loads(r["lineage"] or "{}")}
-        for r in rows
-    ]  # fmt: skip
+    return await train_checkpoints(store, run_id)
 
 
 async def _next_name(store: Store) -> str:
-    n = int(await store.scalar("SELECT coalesce(max(id), 0) FROM train_runs")) + 1
-    while await store.scalar("SELECT 1 FROM train_runs WHERE name = ?", (f"sft-{n}",)):
+    n = await next_train_run_number(store)
+    while await train_run_exists(store, f"sft-{n}"):
         n += 1
     return f"sft-{n}"
 
@@ -182,7 +158,7 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
     cmd_check = trainer_command(Path("spec.json"), section.launcher, section.num_processes)
     del cmd_check  # a bad launcher/process count fails before anything is written
     name = (options.name or "").strip() or await _next_name(store)
-    if await store.scalar("SELECT 1 FROM train_runs WHERE name = ?", (name,)):
+    if await train_run_exists(store, name):
         raise TrainError(f"a training run named {name!r} exists (resume it: --resume {name})")
     if section.report_to != "none" and importlib.util.find_spec(section.report_to) is None:
         raise TrainError(

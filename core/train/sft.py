@@ -22,6 +22,8 @@ from typing import Any
 
 from core.errors import TrainError
 from core.prompts import render_zero_shot
+from core.queries.problems import problems_by_ids
+from core.queries.training import problem_splits_of, split_problem_ids
 from core.store import Store
 from core.tokens import count_tokens
 from core.verify.gold import POLICIES, GoldExample, select_gold
@@ -82,37 +84,13 @@ def check_policy(policy: str, k: int) -> None:
         raise TrainError(f"--max-per-problem {k}: expected K >= 1")
 
 
-async def _problems(store: Store, ids: Sequence[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    ids = list(ids)
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        rows = await store.fetchall(
-            f"SELECT * FROM problems WHERE id IN ({','.join('?' * len(chunk))})", chunk
-        )
-        out.update({r["id"]: dict(r) for r in rows})
-    return out
-
-
 async def pick_dev(store: Store, gold_problem_ids: Sequence[str], n: int, seed: int) -> list[str]:
     """N problems of the gold problems' split(s), drawn with `seed` (same seed → same slice)."""
     if n <= 0:
         return []
     ids = sorted(set(gold_problem_ids))
-    marks = ",".join("?" * len(ids))
-    splits = [
-        r[0]
-        for r in await store.fetchall(
-            f"SELECT DISTINCT split FROM problems WHERE id IN ({marks})", ids
-        )
-    ]
-    pool = [
-        r[0]
-        for r in await store.fetchall(
-            f"SELECT id FROM problems WHERE split IN ({','.join('?' * len(splits))}) ORDER BY seq",
-            splits,
-        )
-    ]
+    splits = await problem_splits_of(store, ids)
+    pool = await split_problem_ids(store, splits)
     if n >= len(pool):
         raise TrainError(
             f"--dev {n}: the training split has only {len(pool)} problems (keep some to train on)"
@@ -136,7 +114,7 @@ async def build_sft(
     dev_ids = await pick_dev(store, [g.problem_id for g in gold], dev, seed)
     held = set(dev_ids)
     kept = [g for g in gold if g.problem_id not in held]
-    problems = await _problems(store, sorted({g.problem_id for g in kept}))
+    problems = await problems_by_ids(store, sorted({g.problem_id for g in kept}))
     examples = []
     for g in kept:
         prompt, completion = split_prompt(problems[g.problem_id], g.code)

@@ -26,6 +26,7 @@ from typing import Any
 
 from core.config import VerifierSection
 from core.errors import EktError, TrainError
+from core.queries.training import problems_sync
 from core.train.recorder import Recorder
 from core.train.sft import read_sft
 
@@ -137,13 +138,11 @@ def _load_dev(db: str, ids: list[str]) -> list[dict[str, Any]]:
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=10)
     conn.row_factory = sqlite3.Row
     try:
-        rows = conn.execute(
-            f"SELECT * FROM problems WHERE id IN ({','.join('?' * len(ids))})", ids
-        ).fetchall()
+        rows = problems_sync(conn, ids)
     finally:
         conn.close()
     order = {pid: i for i, pid in enumerate(ids)}
-    return sorted((dict(r) for r in rows), key=lambda r: order[r["id"]])
+    return sorted(rows, key=lambda r: order[r["id"]])
 
 
 def _progress_callback(trainer: Any, rec: Recorder, stop: StopFlag, spec: dict[str, Any]) -> Any:

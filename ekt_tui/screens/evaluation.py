@@ -6,7 +6,6 @@ eval`) commits, noticed by polling `PRAGMA data_version` twice a second.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from textual import work
@@ -16,7 +15,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from core import Project, TableRow, comparison_rows, render_markdown
+from core import Project, TableRow, comparison_rows, get_eval, render_markdown
 from ekt_tui.widgets.eval_bars import EvalBars
 from ekt_tui.widgets.eval_detail import EvalDetail
 from ekt_tui.widgets.eval_table import EvalTable
@@ -80,15 +79,13 @@ class EvaluationScreen(Screen[None]):
         row = self.query_one(EvalTable).current
         ev = None
         if row is not None:
-            rec = await self.project.store.fetchone(
-                "SELECT name, status, params, results FROM evals WHERE id = ?", (row.eval_id,)
-            )
+            rec = await get_eval(self.project.store, row.eval_id)
             if rec is not None:
                 ev = {
-                    "name": rec["name"],
-                    "status": rec["status"],
-                    "params": json.loads(rec["params"] or "{}"),
-                    "results": json.loads(rec["results"] or "{}"),
+                    "name": rec.name,
+                    "status": rec.status,
+                    "params": rec.params,
+                    "results": rec.results,
                 }
         self.query_one(EvalDetail).show(ev)
 
