@@ -6,7 +6,7 @@ from typing import Any
 
 from core import Project
 from core.edits import save_edit
-from core.edits import toggle_gold as _toggle_gold
+from core.gold import toggle_gold as _toggle_gold
 
 __all__ = ["save_edit", "toggle_gold"]
 

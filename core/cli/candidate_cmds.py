@@ -14,8 +14,9 @@ from typing import Any
 import click
 
 from core.cli.app import cli, run
-from core.edits import candidate_row, save_edit, set_gold
+from core.edits import save_edit
 from core.errors import StoreError
+from core.gold import candidate_row, set_gold
 from core.project import Project
 from core.queries import CandidateListing, find_candidates
 

@@ -164,7 +164,7 @@ def gold() -> None:
 )
 def gold_export(out: Path, policy: str | None, k: int | None, hf_dataset: Path | None) -> None:
     """Write gold as JSON lines: problem, prompt, code, source, verdict."""
-    from core.verify.gold import export_gold
+    from core.gold import export_gold
 
     async def go(project: Project) -> int:
         cfg = project.config.verifier

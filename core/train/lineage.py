@@ -15,10 +15,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.config import VerifierSection
+from core.gold import GoldExample
 from core.queries.candidates import candidate_runs
 from core.queries.runs import runs_by_id, teacher_model
 from core.store import Store
-from core.verify.gold import GoldExample
 
 
 async def gold_lineage(

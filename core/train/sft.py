@@ -14,19 +14,17 @@ import asyncio
 import hashlib
 import json
 import os
-import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from core.errors import TrainError
+from core.gold import POLICIES, GoldExample, pick_dev, select_gold
 from core.prompts import render_zero_shot
 from core.queries.problems import problems_by_ids
-from core.queries.training import problem_splits_of, split_problem_ids
 from core.store import Store
 from core.tokens import count_tokens
-from core.verify.gold import POLICIES, GoldExample, select_gold
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,23 +80,6 @@ def check_policy(policy: str, k: int) -> None:
         raise TrainError(f"unknown gold policy {policy!r} (expected one of {', '.join(POLICIES)})")
     if policy == "max-per-problem" and k < 1:
         raise TrainError(f"--max-per-problem {k}: expected K >= 1")
-
-
-async def pick_dev(store: Store, gold_problem_ids: Sequence[str], n: int, seed: int) -> list[str]:
-    """N problems of the gold problems' split(s), drawn with `seed` (same seed → same slice)."""
-    if n <= 0:
-        return []
-    ids = sorted(set(gold_problem_ids))
-    splits = await problem_splits_of(store, ids)
-    pool = await split_problem_ids(store, splits)
-    if n >= len(pool):
-        raise TrainError(
-            f"--dev {n}: the training split has only {len(pool)} problems (keep some to train on)"
-        )
-    dev = random.Random(seed).sample(pool, n)
-    if not set(ids) - set(dev):
-        raise TrainError(f"--dev {n}: every problem with gold would be held out")
-    return sorted(dev, key=pool.index)
 
 
 async def build_sft(

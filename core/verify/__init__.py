@@ -6,14 +6,14 @@ Public API (the rest is private to its module):
 - `verify_pending` — every candidate without a verdict (`ekt verify`).
 - `check_program` — one program against one problem, nothing stored (`ekt check`).
 - `Verdict`, `CheckSpec` — the verdict model and what a program is checked against.
-- `select_gold`, `export_gold`, `GoldExample` — gold by policy, JSON lines / HF dataset export.
+- `select_gold`, `export_gold`, `GoldExample` — re-exported from `core.gold`.
 - `calibrate`, `Calibration` — time reference programs here and suggest a timeout.
 - `WorkerPool` — the lean worker processes themselves (for callers that batch their own jobs).
 """
 
+from core.gold import POLICIES, GoldExample, export_gold, select_gold
 from core.verify.calibrate import Calibration, calibrate
 from core.verify.client import WorkerPool
-from core.verify.gold import POLICIES, GoldExample, export_gold, select_gold
 from core.verify.service import VerifierService, check_program, verify_pending
 from core.verify.verdict import CheckSpec, Verdict
 

@@ -8,8 +8,8 @@ import pytest
 
 from core.candidates import NewCandidate, add_edit, insert_candidates, set_gold_override
 from core.events import CandidateVerified
+from core.gold import select_gold
 from core.project import Project
-from core.verify.gold import select_gold
 from core.verify.service import VerifierService, verify_pending
 
 RIGHT = "def solution():\n    return 18\n"
