@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from core.config import VerifierSection
-from core.evaluate.extract import completion_to_code, cut_at_stop
 from core.prompts import render_zero_shot
+from core.prompts.completion import completion_to_code, cut_at_stop
 
 
 def generate_greedy(

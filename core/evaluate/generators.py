@@ -11,9 +11,9 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from core.evaluate.extract import cut_at_stop
 from core.project import Project
 from core.prompts import RenderedPrompt
+from core.prompts.completion import cut_at_stop
 
 
 class Generator(Protocol):

@@ -20,7 +20,6 @@ from typing import Any
 
 from core.candidates import NewCandidate, insert_candidates
 from core.errors import EktError, EvalError
-from core.evaluate.extract import completion_to_code
 from core.evaluate.generators import Generator, local_generator, teacher_generator
 from core.evaluate.labels import Lineage, checkpoint_lineage, teacher_label
 from core.evaluate.passk import parse_ks
@@ -35,6 +34,7 @@ from core.prompts import (
     render_zero_shot,
     resolve_prompt,
 )
+from core.prompts.completion import completion_to_code
 from core.queries.evals import (
     eval_by_name,
     eval_done_problems,

@@ -22,7 +22,7 @@ import threading
 import time
 from typing import Any, TextIO
 
-from core.evaluate.extract import cut_at_stop
+from core.prompts.completion import cut_at_stop
 
 MAX_ROWS = 32  # sequences generated together: prompts × n per forward pass
 

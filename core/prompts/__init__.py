@@ -1,5 +1,7 @@
-"""Few-shot prompts: immutable versions in the store, `{{field}}` rendering, a leakage guard."""
+"""Few-shot prompts: immutable versions in the store, `{{field}}` rendering, a leakage guard,
+and the completion contract (completion text → program) that every generator follows."""
 
+from core.prompts.completion import completion_to_code, cut_at_stop
 from core.prompts.leakage import (
     Leak,
     exemplar_questions,
@@ -35,7 +37,9 @@ __all__ = [
     "Leak",
     "PromptVersion",
     "RenderedPrompt",
+    "completion_to_code",
     "current_prompt",
+    "cut_at_stop",
     "default_template",
     "exemplar_questions",
     "find_leaks",

@@ -16,7 +16,6 @@ import time
 from typing import Any
 
 from core.errors import EktError, TeacherError
-from core.evaluate.extract import completion_to_code
 from core.events import (
     BudgetExhausted,
     CandidateAdded,
@@ -28,6 +27,7 @@ from core.events import (
 )
 from core.project import Project
 from core.prompts import RenderedPrompt
+from core.prompts.completion import completion_to_code
 from core.queries.candidates import run_has_candidates, unverified_candidate_ids
 from core.sampling.options import DryRunPlan, RunControl, RunSummary, SampleOptions
 from core.sampling.plan import Plan, Work, build_plan, request_bound

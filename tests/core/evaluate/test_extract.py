@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from core.evaluate.extract import completion_to_code, cut_at_stop
 from core.evaluate.generators import _Local
 from core.prompts import RenderedPrompt
+from core.prompts.completion import completion_to_code, cut_at_stop
 
 PAL = RenderedPrompt("...\ndef solution():", "def solution():", ("\ndef ", "\n#"))
 FRESH = RenderedPrompt("Task: ...\n[BEGIN]\n", "", ("[DONE]",))

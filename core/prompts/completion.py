@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from core.prompts import RenderedPrompt
+from core.prompts.template import RenderedPrompt
 
 _FENCE = re.compile(r"```[ \t]*(?:python|py|python3)?[ \t]*\n(.*?)(?:```|\Z)", re.S)
 
