@@ -287,6 +287,8 @@ CREATE VIEW gold_candidates AS
 """
 
 
+_PARAMS = "(CASE WHEN json_valid(r.params) THEN r.params ELSE '{}' END)"
+
 # v2: a run's prompt versions are stored once, in run_prompts (run × problem kind → prompt),
 # instead of runs.prompt_id (single-prompt runs) + params.prompts + params.prompt_labels. Runs
 # from before params.prompts get their prompt for every kind their requests sampled.
@@ -301,15 +303,15 @@ CREATE INDEX run_prompts_prompt ON run_prompts(prompt_id);
 
 INSERT OR IGNORE INTO run_prompts(run_id, kind, prompt_id)
   SELECT r.id, j.key, CAST(j.value AS INTEGER)
-  FROM runs r, json_each(r.params, '$.prompts') j
-  WHERE json_valid(r.params) AND json_type(r.params, '$.prompts') = 'object'
+  FROM runs r, json_each({_PARAMS}, '$.prompts') j
+  WHERE json_type({_PARAMS}, '$.prompts') = 'object'
     AND EXISTS (SELECT 1 FROM prompts p WHERE p.id = CAST(j.value AS INTEGER));
 
 INSERT OR IGNORE INTO run_prompts(run_id, kind, prompt_id)
   SELECT DISTINCT r.id, pb.kind, r.prompt_id
   FROM runs r JOIN requests q ON q.run_id = r.id JOIN problems pb ON pb.id = q.problem_id
   WHERE r.prompt_id IS NOT NULL
-    AND NOT (json_valid(r.params) AND json_type(r.params, '$.prompts') = 'object');
+    AND coalesce(json_type({_PARAMS}, '$.prompts'), '') != 'object';
 
 UPDATE runs SET params = json_remove(params, '$.prompts', '$.prompt_labels')
   WHERE json_valid(params);
