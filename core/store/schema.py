@@ -273,6 +273,7 @@ END;
 
 {_gold_triggers()}"""
 
+
 def gold_objects() -> str:
     """The view and triggers derived from `gold_rule`, dropped and re-created (for a migration
     that changes the rule)."""
