@@ -369,13 +369,18 @@ def section_fields(section: str, config: type[ProjectConfig] | None = None) -> l
     return out
 
 
-def field_errors(exc: ValidationError) -> dict[str, str]:
-    """A validation error per field name: `{"n": "input should be greater than or equal to 1"}`."""
-    out: dict[str, str] = {}
-    for err in exc.errors():
-        name = ".".join(str(x) for x in err["loc"]) or "?"
-        out.setdefault(name, _expected(err))
-    return out
+def section_errors(model: type[BaseModel], data: dict[str, Any]) -> dict[str, str]:
+    """Validate one section's values: {field name: what was expected}, empty when valid.
+
+    For forms, which mark each bad field: `{"n": "input should be greater than or equal to 1"}`."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        out: dict[str, str] = {}
+        for err in exc.errors():
+            out.setdefault(".".join(str(x) for x in err["loc"]) or "?", _expected(err))
+        return out
+    return {}
 
 
 def reference_markdown(config: type[ProjectConfig] | None = None) -> str:
