@@ -16,6 +16,7 @@ from typing import Any
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -35,7 +36,7 @@ SECTIONS = ("teacher", "sampling")
 
 def _tooltip(spec: FieldSpec) -> str:
     bounds = f" [{spec.bounds}]" if spec.bounds else ""
-    return f"{spec.where}: {spec.description}{bounds}"
+    return escape(f"{spec.where}: {spec.description}{bounds}")
 
 
 class ConfigForm(ModalScreen[bool]):
@@ -116,7 +117,7 @@ class ConfigForm(ModalScreen[bool]):
                 message = errors.get(spec.name, "")
                 self.query_one(f"#{wid}").set_class(bool(message), "-invalid")
                 note = self.query_one(f"#{wid}-error", Static)
-                note.update(message)
+                note.update(escape(message))
                 note.set_class(bool(message), "-shown")
                 if message:
                     found[f"{section}.{spec.name}"] = message

@@ -16,6 +16,7 @@ from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -34,7 +35,7 @@ PREVIEW_FIELDS = {"student", "dev", "max_per_problem", "gold_policy"}
 
 def _tooltip(spec: FieldSpec) -> str:
     bounds = f" [{spec.bounds}]" if spec.bounds else ""
-    return f"[student] {spec.name}: {spec.description}{bounds}"
+    return escape(f"{spec.where}: {spec.description}{bounds}")
 
 
 class TrainForm(Vertical):
@@ -137,7 +138,7 @@ class TrainForm(Vertical):
         option = (widget_id or "").removeprefix("tf-")
         errors = self.mark_errors()
         if errors:
-            self.show_preview(f"[red]{next(iter(errors.values()))}[/]")
+            self.show_preview(f"[red]{escape(next(iter(errors.values())))}[/]")
         if option in PREVIEW_FIELDS or (self._had_errors and not errors):
             self.post_message(self.PreviewWanted())  # also replaces a cleared error
         self._had_errors = bool(errors)
