@@ -258,8 +258,19 @@ class FieldSpec:
     choices: tuple[str, ...]  # a Literal's values, else ()
     default: Any
     description: str
-    bounds: str  # "1<=x<=1024", "x>0" or ""
+    lower: tuple[Any, bool] | None  # (bound, inclusive): ge=1 -> (1, True), gt=0 -> (0, False)
+    upper: tuple[Any, bool] | None
     metavar: str | None
+
+    @property
+    def bounds(self) -> str:
+        """Click's notation: `1<=x<=1024`, `x>=1`, `x>0`, `x<=2`, or ""."""
+        lo, hi = self.lower, self.upper
+        if lo and hi:
+            return f"{lo[0]}{'<=' if lo[1] else '<'}x{'<=' if hi[1] else '<'}{hi[0]}"
+        if lo:
+            return f"x{'>=' if lo[1] else '>'}{lo[0]}"
+        return f"x{'<=' if hi[1] else '<'}{hi[0]}" if hi else ""
 
     @property
     def flag(self) -> str:
@@ -305,24 +316,18 @@ class FieldSpec:
         return str(value)
 
 
-def _bounds(metadata: list[Any]) -> str:
-    """Click's notation: `1<=x<=1024`, `x>=1`, `x>0`, `x<=2`."""
-    lo: tuple[str, Any] | None = None
-    hi: tuple[str, Any] | None = None
+def _bounds(metadata: list[Any]) -> tuple[tuple[Any, bool] | None, tuple[Any, bool] | None]:
+    lower = upper = None
     for m in metadata:
         if isinstance(m, at.Ge):
-            lo = ("<=", m.ge)
+            lower = (m.ge, True)
         elif isinstance(m, at.Gt):
-            lo = ("<", m.gt)
+            lower = (m.gt, False)
         elif isinstance(m, at.Le):
-            hi = ("<=", m.le)
+            upper = (m.le, True)
         elif isinstance(m, at.Lt):
-            hi = ("<", m.lt)
-    if lo and hi:
-        return f"{lo[1]}{lo[0]}x{hi[0]}{hi[1]}"
-    if lo:
-        return f"x{lo[0].replace('<', '>')}{lo[1]}"
-    return f"x{hi[0]}{hi[1]}" if hi else ""
+            upper = (m.lt, False)
+    return lower, upper
 
 
 def _kind(annotation: Any) -> tuple[type, type | None, bool, tuple[str, ...]]:
@@ -356,13 +361,14 @@ def section_fields(section: str, config: type[ProjectConfig] | None = None) -> l
         extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
         kind, item, optional, choices = _kind(field.annotation)
         option = str(extra.get("option", name))
+        lower, upper = _bounds(field.metadata)
         out.append(
             FieldSpec(
                 section=section, name=name, option=option,
                 label=field.title or option.replace("_", " "), kind=kind, item=item,
                 optional=optional, choices=choices,
                 default=field.get_default(call_default_factory=True),
-                description=field.description or "", bounds=_bounds(field.metadata),
+                description=field.description or "", lower=lower, upper=upper,
                 metavar=str(extra["metavar"]) if "metavar" in extra else None,
             )
         )  # fmt: skip

@@ -11,6 +11,7 @@ the same one-line message. `overrides()` turns the command's keyword arguments b
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -23,15 +24,29 @@ F = TypeVar("F", bound=Callable[..., Any])
 _TYPES: dict[type, click.ParamType] = {int: click.INT, float: click.FLOAT, str: click.STRING}
 
 
-def _help(spec: FieldSpec) -> str:
-    tail = f"  [{spec.bounds}]" if spec.bounds else ""
+def _help(spec: FieldSpec, *, bounds: bool = True) -> str:
+    tail = f"  [{spec.bounds}]" if spec.bounds and bounds else ""
     repeat = " Repeat the flag for several." if spec.kind is list else ""
     return f"{spec.description}{repeat}{tail}"
 
 
-def field_option(spec: FieldSpec) -> Callable[[F], F]:
-    """One click option for one field (default None: take the field from ekt.toml)."""
-    kw: dict[str, Any] = {"default": None, "help": _help(spec)}
+def _ranged(spec: FieldSpec) -> click.ParamType:
+    """The field's bounds checked by click (for commands that pass values on unvalidated)."""
+    lo, hi = spec.lower, spec.upper
+    kind = click.IntRange if spec.kind is int else click.FloatRange
+    return kind(
+        min=lo[0] if lo else None, max=hi[0] if hi else None,
+        min_open=bool(lo and not lo[1]), max_open=bool(hi and not hi[1]),
+    )  # fmt: skip
+
+
+def field_option(
+    spec: FieldSpec, *, ranged: bool = False, help: str | None = None
+) -> Callable[[F], F]:
+    """One click option for one field (default None: take the field from ekt.toml).
+
+    `ranged`: click checks the bounds (a usage error) instead of leaving them to pydantic."""
+    kw: dict[str, Any] = {"default": None, "help": help or _help(spec, bounds=not ranged)}
     if spec.kind is bool:
         decls = [f"{spec.flag}/--no-{spec.flag[2:]}", spec.option]
         return click.option(*decls, **kw)
@@ -40,11 +55,28 @@ def field_option(spec: FieldSpec) -> Callable[[F], F]:
         kw["type"] = click.Choice([c for c in spec.choices if c])
     elif spec.kind is list:
         kw.update(type=_TYPES[spec.item or str], multiple=True)
+    elif ranged and spec.kind in (int, float) and (spec.lower or spec.upper):
+        kw["type"] = _ranged(spec)
     else:
         kw["type"] = _TYPES[spec.kind]
     if spec.metavar:
         kw["metavar"] = spec.metavar
     return click.option(*decls, **kw)
+
+
+def config_option(
+    section: str,
+    name: str,
+    *,
+    option: str | None = None,
+    ranged: bool = False,
+    help: str | None = None,
+) -> Callable[[F], F]:
+    """The option of one field, under another flag name where a command had one before."""
+    (spec,) = _selected(section, [name])
+    if option is not None:
+        spec = dataclasses.replace(spec, option=option)
+    return field_option(spec, ranged=ranged, help=help)
 
 
 def _selected(section: str, only: Iterable[str] | None) -> list[FieldSpec]:
