@@ -220,6 +220,12 @@ def _toml_value(value: Any) -> str:
     raise TypeError(value)
 
 
+def _allowed(spec: FieldSpec) -> str:
+    if spec.choices:
+        return " One of " + ", ".join(json.dumps(c) for c in spec.choices) + "."
+    return f" [{spec.bounds}]" if spec.bounds else ""
+
+
 def render_default_toml(config: ProjectConfig | None = None) -> str:
     """The commented ekt.toml `ekt init` writes: every field, its default and what it means."""
     config = config or ProjectConfig()
@@ -228,14 +234,14 @@ def render_default_toml(config: ProjectConfig | None = None) -> str:
         "# Secrets never go here: api_key_env names the environment variable to read.",
         "",
     ]
-    for section_name in ProjectConfig.model_fields:
+    for section_name in type(config).model_fields:
         section = getattr(config, section_name)
         lines.append(f"[{section_name}]")
-        for name, field in type(section).model_fields.items():
-            value = getattr(section, name)
-            lines.append(f"# {field.description}")
+        for spec in section_fields(section_name, type(config)):
+            value = getattr(section, spec.name)
+            lines.append(f"# {spec.description}{_allowed(spec)}")
             rendered = _toml_value(value)
-            lines.append(f"# {name} =" if value is None else f"{name} = {rendered}")
+            lines.append(f"# {spec.name} =" if value is None else f"{spec.name} = {rendered}")
         lines.append("")
     return "\n".join(lines)
 

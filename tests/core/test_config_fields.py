@@ -159,7 +159,7 @@ def test_a_new_student_field_appears_everywhere_without_touching_them(extra_fiel
     assert "--label-smoothing FLOAT" in _help("train")
     assert "Label smoothing of the SFT loss.  [0<=x<=1]" in _help("train")
     toml = render_default_toml(_Config())
-    assert "# Label smoothing of the SFT loss.\nlabel_smoothing = 0.0" in toml
+    assert "# Label smoothing of the SFT loss. [0<=x<=1]\nlabel_smoothing = 0.0" in toml
     assert "| `label_smoothing` | `0.0` | `0<=x<=1` | Label smoothing of the SFT loss. |" in (
         reference_markdown(_Config)
     )
