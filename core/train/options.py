@@ -56,12 +56,12 @@ def resolve_options(config: ProjectConfig, options: TrainOptions) -> StudentSect
         data["gold_policy"] = config.verifier.gold_policy
     if not data["max_per_problem"]:
         data["max_per_problem"] = config.verifier.max_per_problem
+    if unknown:
+        raise TrainError("bad training option: " + "; ".join(
+            f"--{k.replace('_', '-')} {v!r}: no such option" for k, v in unknown.items()
+        ))  # fmt: skip
     flags = {s.name: s.flag for s in specs}
     try:
-        if unknown:
-            raise TrainError("bad training option: " + "; ".join(
-                f"--{k.replace('_', '-')} {v!r}: no such option" for k, v in unknown.items()
-            ))  # fmt: skip
         return type(config.student).model_validate(data)
     except ValidationError as exc:
         parts = []
