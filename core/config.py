@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import annotated_types as at
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from core.errors import ConfigError
@@ -323,15 +322,16 @@ class FieldSpec:
 
 
 def _bounds(metadata: list[Any]) -> tuple[tuple[Any, bool] | None, tuple[Any, bool] | None]:
+    """(lower, upper) from pydantic's constraint objects (annotated_types Ge/Gt/Le/Lt)."""
     lower = upper = None
     for m in metadata:
-        if isinstance(m, at.Ge):
+        if getattr(m, "ge", None) is not None:
             lower = (m.ge, True)
-        elif isinstance(m, at.Gt):
+        elif getattr(m, "gt", None) is not None:
             lower = (m.gt, False)
-        elif isinstance(m, at.Le):
+        elif getattr(m, "le", None) is not None:
             upper = (m.le, True)
-        elif isinstance(m, at.Lt):
+        elif getattr(m, "lt", None) is not None:
             upper = (m.lt, False)
     return lower, upper
 
