@@ -4,7 +4,15 @@ The public API is re-exported here; everything else is private to its module.
 """
 
 from core.candidates import NewCandidate, add_edit, insert_candidates, set_gold_override
-from core.config import ProjectConfig, load_config, parse_config, render_default_toml
+from core.config import (
+    FieldSpec,
+    ProjectConfig,
+    load_config,
+    parse_config,
+    render_default_toml,
+    section_errors,
+    section_fields,
+)
 from core.datasets import FieldMap, ImportOptions, ImportReport, import_dataset
 from core.demo import ensure_demo_project
 from core.errors import (
@@ -106,7 +114,7 @@ from core.teacher import (
     make_teacher,
 )
 from core.tokens import TokenCount, count_tokens
-from core.train import SftPreview, TrainOptions, build_sft, preview_sft
+from core.train import SftPreview, TrainOptions, build_sft, preview_sft, resolve_options
 from core.train import cancel as cancel_training
 from core.train import find_run as find_train_run
 from core.train import launch as launch_training
@@ -148,6 +156,7 @@ __all__ = [
     "Event",
     "EventBus",
     "FieldMap",
+    "FieldSpec",
     "GenerationWorker",
     "GoldExample",
     "ImportOptions",
@@ -240,6 +249,7 @@ __all__ = [
     "render_default_toml",
     "render_markdown",
     "render_zero_shot",
+    "resolve_options",
     "resolve_prompt",
     "resume_training",
     "run_core",
@@ -248,6 +258,8 @@ __all__ = [
     "run_results",
     "sample",
     "save_prompt",
+    "section_errors",
+    "section_fields",
     "seed_default_prompts",
     "select_gold",
     "set_gold_override",

@@ -1,14 +1,23 @@
 """`ekt.toml`: every field has a default; a bad file fails with file, field, value and expectation.
 
+These pydantic sections are the one field table: name, type, default, help text and bounds of
+every setting are declared here once. `section_fields()` reads them back as `FieldSpec`s, from
+which the `ekt` options (core/cli/options.py), the option objects, the TUI forms, the TOML
+`ekt init` writes (`render_default_toml`) and the README reference (`reference_markdown`) are
+derived, so none of them can drift from the declaration.
+
 Secrets never live here: `api_key_env` names the environment variable that holds the key.
-`render_default_toml()` writes the commented file `ekt init` creates, straight from these models,
-so the documentation of a field cannot drift from its default.
+A field's `json_schema_extra` may carry `option` (the CLI/option name when it differs from the
+field name, e.g. `--student` for [student] model) and `metavar`; `title` is the form label.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
+import types
+import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +38,9 @@ class ProjectSection(_Section):
 
 class TeacherSection(_Section):
     backend: Literal["local", "openai"] = Field(
-        "local", description='"openai" for any OpenAI-compatible endpoint, "local" for a HF model.'
+        "local",
+        description='"openai" for any OpenAI-compatible endpoint, "local" for a HF model.',
+        json_schema_extra={"option": "teacher"},
     )
     base_url: str = Field(
         "",
@@ -61,7 +72,11 @@ class SamplingSection(_Section):
     budget_usd: float | None = Field(
         None, ge=0, description="Stop issuing requests past this spend."
     )
-    prompt: str = Field("", description="Prompt name to sample with (empty: the problems' kind).")
+    prompt: str = Field(
+        "",
+        description="Prompt to sample with: NAME, NAME@N, N or #ID (empty: the problems' kind).",
+        json_schema_extra={"metavar": "VERSION"},
+    )
     verify: bool = Field(True, description="Verify each candidate as soon as it arrives.")
 
 
@@ -84,7 +99,11 @@ class VerifierSection(_Section):
 
 
 class StudentSection(_Section):
-    model: str = Field("smollm2", description='Hub id, folder, .gguf file or "smollm2" (offline).')
+    model: str = Field(
+        "smollm2",
+        description='Hub id, folder, .gguf file or "smollm2" (offline).',
+        json_schema_extra={"option": "student", "metavar": "MODEL"},
+    )
     epochs: float = Field(3.0, gt=0, description="Training epochs.")
     max_steps: int = Field(-1, description="Stop after this many steps (-1: use epochs).")
     lr: float = Field(5e-5, gt=0, description="Peak learning rate.")
@@ -95,12 +114,16 @@ class StudentSection(_Section):
     )
     warmup: float = Field(0.03, ge=0, description="Warm-up: a ratio (<1) or a number of steps.")
     weight_decay: float = Field(0.0, ge=0, description="AdamW weight decay.")
-    seed: int = Field(0, description="Training seed.")
+    seed: int = Field(0, description="Training (and dev slice) seed.")
     output: str = Field(
-        "checkpoints", description="Folder for checkpoints (relative to the project)."
+        "checkpoints",
+        description="Folder for checkpoints (relative to the project).",
+        json_schema_extra={"metavar": "DIR"},
     )
     report_to: Literal["none", "tensorboard", "wandb"] = Field("none", description="Logger.")
-    dev: int = Field(0, ge=0, description="Held-out dev problems for checkpoint selection.")
+    dev: int = Field(
+        0, ge=0, title="dev problems", description="Held-out dev problems for checkpoint selection."
+    )
     eval_every: int = Field(0, ge=0, description="Dev pass@1 every N steps (0: never).")
     save_every: int = Field(
         0, ge=0, description="Checkpoint every N steps (0: at each dev eval and at the end)."
@@ -109,7 +132,10 @@ class StudentSection(_Section):
         "", description="Gold policy for the SFT set (empty: [verifier] gold_policy)."
     )
     max_per_problem: int = Field(
-        0, ge=0, description="K for max-per-problem (0: [verifier] max_per_problem)."
+        0,
+        ge=0,
+        title="K per problem",
+        description="K for max-per-problem (0: [verifier] max_per_problem).",
     )
     launcher: Literal["python", "accelerate", "torchrun"] = Field(
         "python", description="How the trainer starts: plain python, accelerate launch, torchrun."
@@ -143,11 +169,16 @@ def _expected(err: dict[str, Any]) -> str:
     return err["msg"][0].lower() + err["msg"][1:]
 
 
-def format_validation_error(path: Path | str, exc: ValidationError) -> str:
-    """One line: `ekt.toml: [teacher] temperature = 'hot': input should be a valid number`."""
+def format_validation_error(
+    path: Path | str, exc: ValidationError, section: str | None = None
+) -> str:
+    """One line: `ekt.toml: [teacher] temperature = 'hot': input should be a valid number`.
+
+    `section` names the section when `exc` comes from validating one section alone."""
     parts = []
     for err in exc.errors():
         loc = [str(x) for x in err["loc"]]
+        loc = [section, *loc] if section else loc
         where = f"[{loc[0]}] {'.'.join(loc[1:])}" if len(loc) > 1 else loc[0] if loc else "?"
         value = err.get("input")
         shown = "" if isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
@@ -188,6 +219,12 @@ def _toml_value(value: Any) -> str:
     raise TypeError(value)
 
 
+def _allowed(spec: FieldSpec) -> str:
+    if spec.choices:
+        return " One of " + ", ".join(json.dumps(c) for c in spec.choices) + "."
+    return f" [{spec.bounds}]" if spec.bounds else ""
+
+
 def render_default_toml(config: ProjectConfig | None = None) -> str:
     """The commented ekt.toml `ekt init` writes: every field, its default and what it means."""
     config = config or ProjectConfig()
@@ -196,13 +233,183 @@ def render_default_toml(config: ProjectConfig | None = None) -> str:
         "# Secrets never go here: api_key_env names the environment variable to read.",
         "",
     ]
-    for section_name in ProjectConfig.model_fields:
+    for section_name in type(config).model_fields:
         section = getattr(config, section_name)
         lines.append(f"[{section_name}]")
-        for name, field in type(section).model_fields.items():
-            value = getattr(section, name)
-            lines.append(f"# {field.description}")
+        for spec in section_fields(section_name, type(config)):
+            value = getattr(section, spec.name)
+            lines.append(f"# {spec.description}{_allowed(spec)}")
             rendered = _toml_value(value)
-            lines.append(f"# {name} =" if value is None else f"{name} = {rendered}")
+            lines.append(f"# {spec.name} =" if value is None else f"{spec.name} = {rendered}")
         lines.append("")
     return "\n".join(lines)
+
+
+# -- the field table, read back ------------------------------------------------------------------
+_KINDS = (bool, int, float, str)
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One configurable field as each surface shows it: a CLI option, a form input, a README row."""
+
+    section: str  # "student"
+    name: str  # the key in ekt.toml
+    option: str  # the CLI/option name: `--{option}` with "_" as "-" ("student" for [student] model)
+    label: str  # the form label
+    kind: type  # bool | int | float | str | list
+    item: type | None  # the element type of a list
+    optional: bool  # None (unset) is a valid value
+    choices: tuple[str, ...]  # a Literal's values, else ()
+    default: Any
+    description: str
+    lower: tuple[Any, bool] | None  # (bound, inclusive): ge=1 -> (1, True), gt=0 -> (0, False)
+    upper: tuple[Any, bool] | None
+    metavar: str | None
+
+    @property
+    def bounds(self) -> str:
+        """Click's notation: `1<=x<=1024`, `x>=1`, `x>0`, `x<=2`, or ""."""
+        lo, hi = self.lower, self.upper
+        if lo and hi:
+            return f"{lo[0]}{'<=' if lo[1] else '<'}x{'<=' if hi[1] else '<'}{hi[0]}"
+        if lo:
+            return f"x{'>=' if lo[1] else '>'}{lo[0]}"
+        return f"x{'<=' if hi[1] else '<'}{hi[0]}" if hi else ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.option.replace("_", "-")
+
+    @property
+    def where(self) -> str:
+        """How errors name the field: `[sampling] n`."""
+        return f"[{self.section}] {self.name}"
+
+    def parse(self, text: str) -> Any:
+        """Form text to a value (None: left empty); ValueError says what was expected."""
+        text = text.strip()
+        if self.kind is str:
+            return text
+        if not text:
+            return None
+        try:
+            if self.kind is bool:
+                low = text.lower()
+                if low not in ("true", "false", "yes", "no", "1", "0"):
+                    raise ValueError
+                return low in ("true", "yes", "1")
+            if self.kind is list:
+                value = json.loads(text) if text.startswith("[") else text.split(",")
+                if not isinstance(value, list):
+                    raise ValueError
+                item = self.item or str
+                return [item(v.strip() if isinstance(v, str) else v) for v in value]
+            return self.kind(text)
+        except ValueError:
+            name = "list (JSON, or comma-separated)" if self.kind is list else self.kind.__name__
+            raise ValueError(f"{text!r} is not a valid {name}") from None
+
+    def show(self, value: Any) -> str:
+        """A value as form text (the inverse of `parse`)."""
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return json.dumps(value)
+        return str(value)
+
+
+def _bounds(metadata: list[Any]) -> tuple[tuple[Any, bool] | None, tuple[Any, bool] | None]:
+    """(lower, upper) from pydantic's constraint objects (annotated_types Ge/Gt/Le/Lt)."""
+    lower = upper = None
+    for m in metadata:
+        if getattr(m, "ge", None) is not None:
+            lower = (m.ge, True)
+        elif getattr(m, "gt", None) is not None:
+            lower = (m.gt, False)
+        elif getattr(m, "le", None) is not None:
+            upper = (m.le, True)
+        elif getattr(m, "lt", None) is not None:
+            upper = (m.lt, False)
+    return lower, upper
+
+
+def _kind(annotation: Any) -> tuple[type, type | None, bool, tuple[str, ...]]:
+    """(kind, list item, optional, choices) of a field annotation."""
+    optional = False
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        optional = len(args) < len(typing.get_args(annotation))
+        if len(args) != 1:
+            raise TypeError(f"unsupported field type {annotation!r}")
+        annotation = args[0]
+        origin = typing.get_origin(annotation)
+    if origin is Literal:
+        return str, None, optional, tuple(str(a) for a in typing.get_args(annotation))
+    if origin is list:
+        (item,) = typing.get_args(annotation)
+        return list, item, optional, ()
+    if annotation in _KINDS:
+        return annotation, None, optional, ()
+    raise TypeError(f"unsupported field type {annotation!r}")
+
+
+def section_fields(section: str, config: type[ProjectConfig] | None = None) -> list[FieldSpec]:
+    """The fields of one ekt.toml section, in declaration order."""
+    config = config or ProjectConfig
+    model = config.model_fields[section].annotation
+    assert isinstance(model, type) and issubclass(model, BaseModel), section
+    out = []
+    for name, field in model.model_fields.items():
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        kind, item, optional, choices = _kind(field.annotation)
+        option = str(extra.get("option", name))
+        lower, upper = _bounds(field.metadata)
+        out.append(
+            FieldSpec(
+                section=section, name=name, option=option,
+                label=field.title or option.replace("_", " "), kind=kind, item=item,
+                optional=optional, choices=choices,
+                default=field.get_default(call_default_factory=True),
+                description=field.description or "", lower=lower, upper=upper,
+                metavar=str(extra["metavar"]) if "metavar" in extra else None,
+            )
+        )  # fmt: skip
+    return out
+
+
+def section_errors(model: type[BaseModel], data: dict[str, Any]) -> dict[str, str]:
+    """Validate one section's values: {field name: what was expected}, empty when valid.
+
+    For forms, which mark each bad field: `{"n": "input should be greater than or equal to 1"}`."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        out: dict[str, str] = {}
+        for err in exc.errors():
+            out.setdefault(".".join(str(x) for x in err["loc"]) or "?", _expected(err))
+        return out
+    return {}
+
+
+def reference_markdown(config: type[ProjectConfig] | None = None) -> str:
+    """The README's configuration reference: one table per section, from the field table.
+
+    Regenerate the README block with
+    `python -c "from core.config import reference_markdown as r; print(r())"`."""
+    config = config or ProjectConfig
+    blocks = []
+    for section in config.model_fields:
+        rows = ["| field | default | allowed | meaning |", "|---|---|---|---|"]
+        for f in section_fields(section, config):
+            default = "unset" if f.default is None else f"`{_toml_value(f.default)}`"
+            allowed = " ".join(f"`{c}`" if c else '`""`' for c in f.choices) or (
+                f"`{f.bounds}`" if f.bounds else ""
+            )
+            meaning = f.description.replace("|", "\\|")
+            rows.append(f"| `{f.name}` | {default} | {allowed} | {meaning} |")
+        blocks.append(f"**[{section}]**\n\n" + "\n".join(rows))
+    return "\n\n".join(blocks) + "\n"

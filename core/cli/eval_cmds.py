@@ -10,9 +10,13 @@ from typing import Any
 import click
 
 from core.cli.app import cli, run
+from core.cli.options import config_options, overrides
 from core.errors import EvalError
 from core.project import Project
 from core.queries import list_evals as stored_evals
+
+# [eval] fields that are flags as declared; `--k` takes "1,10,20", checked by the runner
+_EVAL_FLAGS = ("split", "n", "temperature", "max_tokens")
 
 
 def _pct(x: float) -> str:
@@ -41,31 +45,25 @@ def _echo_results(summary: Any) -> None:
 @cli.group(invoke_without_command=True)
 @click.option("--model", "model", metavar="PATH|HUB_ID|GGUF", help="Model to evaluate.")
 @click.option("--teacher", is_flag=True, help="Evaluate the configured teacher, few-shot.")
-@click.option("--split", help="Problem split (default: [eval] split).")
-@click.option("--n", "n", type=int, help="Samples per problem (default: [eval] n).")
-@click.option("--temperature", type=float, help="Sampling temperature (default: [eval]).")
+@config_options("eval", only=_EVAL_FLAGS)
 @click.option("--k", "k", metavar="K1,K2,…", help="pass@k values, each <= --n (default: [eval]).")
 @click.option("--limit", type=int, help="Only the first N problems of the split.")
 @click.option("--zero-shot", is_flag=True, help="Prompt without exemplars (the student format).")
 @click.option("--prompt", metavar="VERSION", help="Few-shot prompt: NAME, NAME@N, N or #ID.")
 @click.option("--name", help="Name of this evaluation (reuse a failed one's name to resume).")
-@click.option("--max-tokens", type=int, help="Completion tokens per sample (default: [eval]).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Sampling/bootstrap seed.")
 @click.pass_context
 def eval(
     ctx: click.Context,
     model: str | None,
     teacher: bool,
-    split: str | None,
-    n: int | None,
-    temperature: float | None,
     k: str | None,
     limit: int | None,
     zero_shot: bool,
     prompt: str | None,
     name: str | None,
-    max_tokens: int | None,
     seed: int,
+    **fields: Any,
 ) -> None:
     """pass@k of a model (or --teacher) on a split; `ekt eval table` compares evaluations.
 
@@ -77,20 +75,23 @@ def eval(
         return
     from core.evaluate.runner import EvalOptions, run_eval
 
+    given = overrides("eval", fields, only=_EVAL_FLAGS)
+
     async def go(project: Project) -> Any:
-        cfg = project.config.eval
+        # not validated here: the runner checks n, k and the split with its own messages
+        cfg = project.config.eval.model_copy(update=given)
         options = EvalOptions(
             model=model,
             teacher=teacher,
-            split=split if split is not None else cfg.split,
-            n=n if n is not None else cfg.n,
-            temperature=temperature if temperature is not None else cfg.temperature,
+            split=cfg.split,
+            n=cfg.n,
+            temperature=cfg.temperature,
             k=k if k is not None else cfg.k,
             limit=limit,
             zero_shot=True if zero_shot else None,
             prompt=prompt,
             name=name,
-            max_tokens=max_tokens if max_tokens is not None else cfg.max_tokens,
+            max_tokens=cfg.max_tokens,
             seed=seed,
         )
 

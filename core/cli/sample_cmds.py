@@ -1,4 +1,7 @@
-"""`ekt sample`: create or continue a teacher sampling run (every flag has an ekt.toml twin)."""
+"""`ekt sample`: create or continue a teacher sampling run.
+
+Every [teacher] and [sampling] field of ekt.toml is a flag here (derived by core/cli/options.py);
+the rest of the flags select problems and the run."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import click
 
 from core.cli.app import cli as root
 from core.cli.app import run
+from core.cli.options import config_options, overrides
 from core.project import Project
 
 
@@ -127,19 +131,8 @@ def _summary_text(s: Any) -> str:
 
 
 @root.command("sample")
-@click.option("--teacher", "backend", type=click.Choice(["openai", "local"]), help="Backend.")
-@click.option("--base-url", help="OpenAI-compatible endpoint (openai backend).")
-@click.option("--model", help='Model name (openai) or hub id / folder / .gguf / "smollm2" (local).')
-@click.option("--api-key-env", help="Environment variable holding the API key.")
-@click.option("--mode", type=click.Choice(["chat", "completion"]), help="Endpoint flavour.")
-@click.option("--n", "n", type=int, help="Samples per problem.")
-@click.option("--temperature", type=float, help="Sampling temperature.")
-@click.option("--top-p", type=float, help="Nucleus sampling.")
-@click.option("--max-tokens", type=int, help="Completion tokens per sample.")
-@click.option("--concurrency", type=int, help="Requests in flight at once.")
-@click.option("--budget-usd", type=float, help="Stop issuing requests before this spend.")
-@click.option("--price-prompt", type=float, help="USD per 1M prompt tokens.")
-@click.option("--price-completion", type=float, help="USD per 1M completion tokens.")
+@config_options("teacher")
+@config_options("sampling")
 @click.option(
     "--dry-run", is_flag=True, help="Print requests, tokens and cost bound; send nothing."
 )
@@ -148,50 +141,25 @@ def _summary_text(s: Any) -> str:
 @click.option("--problems", metavar="ID,...", help="Only these problems.")
 @click.option("--unsolved-only", is_flag=True, help="Only problems without gold yet.")
 @click.option("--split", help="Only problems of this split.")
-@click.option("--prompt", metavar="VERSION", help="Prompt: NAME, NAME@N, N or #ID.")
-@click.option("--no-verify", is_flag=True, help="Do not verify candidates as they arrive.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def sample_cmd(
-    backend: str | None,
-    base_url: str | None,
-    model: str | None,
-    api_key_env: str | None,
-    mode: str | None,
-    n: int | None,
-    temperature: float | None,
-    top_p: float | None,
-    max_tokens: int | None,
-    concurrency: int | None,
-    budget_usd: float | None,
-    price_prompt: float | None,
-    price_completion: float | None,
     dry_run: bool,
     run_name: str | None,
     limit: int | None,
     problems: str | None,
     unsolved_only: bool,
     split: str | None,
-    prompt: str | None,
-    no_verify: bool,
     as_json: bool,
+    **fields: Any,
 ) -> None:
     """Sample candidate programs from the teacher; re-running the same command continues."""
     from core.sampling import RunControl, SampleOptions, sample
     from core.sampling import dry_run as plan_dry_run
 
-    teacher = {
-        k: v
-        for k, v in {
-            "backend": backend, "base_url": base_url, "model": model, "api_key_env": api_key_env,
-            "mode": mode, "price_prompt": price_prompt, "price_completion": price_completion,
-        }.items()
-        if v is not None
-    }  # fmt: skip
     options = SampleOptions(
         run=run_name, limit=limit, problems=_split_ids(problems), unsolved_only=unsolved_only,
-        split=split, n=n, temperature=temperature, top_p=top_p, max_tokens=max_tokens,
-        concurrency=concurrency, budget_usd=budget_usd, prompt=prompt,
-        verify=False if no_verify else None, teacher=teacher,
+        split=split, teacher=overrides("teacher", fields),
+        sampling=overrides("sampling", fields),
     )  # fmt: skip
 
     if dry_run:

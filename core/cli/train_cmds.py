@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from core.cli.app import cli, run
+from core.cli.options import config_options
 from core.errors import TrainError
 from core.project import Project
 
@@ -21,29 +22,7 @@ def _opt(*names: str, **kw: Any) -> Any:
 
 
 @cli.group(invoke_without_command=True)
-@_opt("--student", metavar="MODEL", help='Hub id, folder, .gguf or "smollm2" ([student] model).')
-@_opt("--epochs", type=float, help="Training epochs.")
-@_opt("--max-steps", type=int, help="Stop after N optimizer steps (-1: use --epochs).")
-@_opt("--lr", type=float, help="Peak learning rate.")
-@_opt("--batch-size", type=int, help="Per-device batch size.")
-@_opt("--grad-accum", type=int, help="Gradient accumulation steps.")
-@_opt("--max-length", type=int, help="Truncate prompt + completion to N tokens.")
-@_opt("--warmup", type=float, help="Warm-up: a ratio (<1) or a number of steps.")
-@_opt("--weight-decay", type=float, help="AdamW weight decay.")
-@_opt("--seed", type=int, help="Training (and dev slice) seed.")
-@_opt("--output", metavar="DIR", help="Checkpoint folder, relative to the project.")
-@_opt("--report-to", type=click.Choice(["none", "tensorboard", "wandb"]), help="Logger.")
-@_opt("--dev", type=int, help="Hold out N training problems for dev pass@1.")
-@_opt("--eval-every", type=int, help="Dev pass@1 (and a checkpoint) every N steps.")
-@_opt("--save-every", type=int, help="Checkpoint every N steps.")
-@_opt(
-    "--gold-policy",
-    type=click.Choice(["first", "all-distinct", "max-per-problem"]),
-    help="Which gold programs enter the SFT set.",
-)
-@_opt("--max-per-problem", type=int, help="K for --gold-policy max-per-problem.")
-@_opt("--launcher", type=click.Choice(["python", "accelerate", "torchrun"]), help="Starter.")
-@_opt("--num-processes", type=int, help="Processes (GPUs) for accelerate/torchrun.")
+@config_options("student")
 @_opt("--name", help="Name of the run (default sft-N).")
 @_opt("--resume", "resume_run", metavar="RUN", help="Resume a cancelled/failed run instead.")
 @click.option("--detach", is_flag=True, help="Start and return; do not follow progress.")

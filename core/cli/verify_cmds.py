@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from core.cli.app import cli, run
+from core.cli.options import config_option
 from core.errors import VerifyError
 from core.project import Project
 from core.queries import count_unverified, find_run_id, get_problem
@@ -55,9 +56,9 @@ def _summary_line(result: dict[str, Any]) -> str:
 
 @cli.command()
 @click.option("--run", "run_ref", help="Only candidates of this run (name or id).")
-@click.option("--workers", type=click.IntRange(1, 256), help="Candidates run in parallel.")
-@click.option("--timeout", type=click.FloatRange(min=0.01), help="Seconds per candidate.")
-@click.option("--memory-mb", type=click.IntRange(min=32), help="Address-space limit (MB).")
+@config_option("verifier", "workers", ranged=True)
+@config_option("verifier", "timeout_s", option="timeout", ranged=True)
+@config_option("verifier", "memory_mb", ranged=True)
 @click.option("--calibrate", is_flag=True, help="Time reference programs; suggest a timeout.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def verify(
@@ -110,7 +111,9 @@ def verify(
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--problem", "problem_id", required=True, help="Problem id to check against.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
-@click.option("--timeout", type=click.FloatRange(min=0.01), help="Seconds for this program.")
+@config_option(
+    "verifier", "timeout_s", option="timeout", ranged=True, help="Seconds for this program."
+)
 def check(file: Path, problem_id: str, as_json: bool, timeout: float | None) -> None:
     """Run one program (FILE, '-' for stdin) against a problem and print its verdict.
 
@@ -151,12 +154,8 @@ def gold() -> None:
 
 @gold.command("export")
 @click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--policy",
-    type=click.Choice(["first", "all-distinct", "max-per-problem"]),
-    help="Which passing candidates (default: [verifier] gold_policy).",
-)
-@click.option("--k", type=click.IntRange(min=1), help="K for max-per-problem.")
+@config_option("verifier", "gold_policy", option="policy")
+@config_option("verifier", "max_per_problem", option="k", ranged=True)
 @click.option(
     "--hf-dataset",
     type=click.Path(file_okay=False, path_type=Path),

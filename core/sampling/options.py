@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from core.config import ProjectConfig, SamplingSection, TeacherSection, format_validation_error
 from core.errors import ConfigError
@@ -21,27 +21,47 @@ from core.errors import ConfigError
 IDENTITY_SAMPLING = ("temperature", "top_p", "max_tokens", "stop", "seed")
 IDENTITY_TEACHER = ("backend", "base_url", "model", "mode", "system")
 
+S = TypeVar("S", bound=BaseModel)
 
-@dataclass
+
 class SampleOptions:
-    run: str | None = None
-    limit: int | None = None
-    problems: list[str] | None = None
-    unsolved_only: bool = False
-    split: str | None = None
-    n: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    max_tokens: int | None = None
-    concurrency: int | None = None
-    budget_usd: float | None = None
-    prompt: str | None = None
-    verify: bool | None = None
-    teacher: dict[str, Any] = field(default_factory=dict)
+    """Which problems and run (declared here), and overrides of [teacher] / [sampling] by field
+    name (declared once, in core/config.py; None or absent = keep the config's value).
+
+    Sampling fields may be given as keywords (`SampleOptions(n=4, verify=True)`) and read as
+    attributes (`options.n`, None when not overridden); an unknown keyword is a TypeError."""
+
+    def __init__(
+        self,
+        *,
+        run: str | None = None,
+        limit: int | None = None,
+        problems: list[str] | None = None,
+        unsolved_only: bool = False,
+        split: str | None = None,
+        teacher: dict[str, Any] | None = None,
+        sampling: dict[str, Any] | None = None,
+        **fields: Any,
+    ) -> None:
+        unknown = set(fields) - set(SamplingSection.model_fields)
+        if unknown:
+            raise TypeError(f"SampleOptions: no sampling field {', '.join(sorted(unknown))}")
+        self.run, self.limit, self.problems = run, limit, problems
+        self.unsolved_only, self.split = unsolved_only, split
+        self.teacher = {k: v for k, v in (teacher or {}).items() if v is not None}
+        merged = {**(sampling or {}), **fields}
+        self.sampling = {k: v for k, v in merged.items() if v is not None}
+
+    def __getattr__(self, key: str) -> Any:
+        if key in SamplingSection.model_fields:
+            return self.__dict__.get("sampling", {}).get(key)
+        raise AttributeError(key)
+
+    def __repr__(self) -> str:
+        return f"SampleOptions({self.__dict__!r})"
 
     def sampling_overrides(self) -> dict[str, Any]:
-        names = ("n", "temperature", "top_p", "max_tokens", "concurrency", "budget_usd")
-        return {k: getattr(self, k) for k in names if getattr(self, k) is not None}
+        return dict(self.sampling)
 
 
 def effective_sections(
@@ -58,18 +78,14 @@ def effective_sections(
         **(stored_sampling or {}),
         **options.sampling_overrides(),
     }
-    if options.prompt is not None:
-        sampling["prompt"] = options.prompt
-    if options.verify is not None:
-        sampling["verify"] = options.verify
+    return _valid(TeacherSection, teacher, "teacher"), _valid(SamplingSection, sampling, "sampling")
+
+
+def _valid(model: type[S], data: dict[str, Any], section: str) -> S:
     try:
-        return TeacherSection.model_validate(teacher), _sampling(sampling)
+        return model.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_validation_error("sampling options", exc)) from None
-
-
-def _sampling(data: dict[str, Any]) -> SamplingSection:
-    return SamplingSection.model_validate(data)
+        raise ConfigError(format_validation_error("sampling options", exc, section)) from None
 
 
 def check_options(options: SampleOptions) -> None:

@@ -1,69 +1,73 @@
 """Training options: command-line/TUI overrides over the project's `[student]` section.
 
-`resolve_options` merges and validates them exactly like ekt.toml (the same pydantic model), so a
-bad `--lr` and a bad `lr =` read the same; the result is what the run's `config` column stores.
+`TrainOptions` declares no field of its own: it holds overrides by option name (the [student]
+field's name, or its `option`: `student` for `model`), and `resolve_options` merges them into
+the section and validates them exactly like ekt.toml (the same pydantic model), so a bad `--lr`
+and a bad `lr =` read the same; the result is what the run's `config` column stores.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from core.config import ProjectConfig, StudentSection, _expected
+from core.config import ProjectConfig, StudentSection, _expected, section_fields
 from core.errors import TrainError
 
 
-@dataclass
 class TrainOptions:
-    """Every field None means "take it from [student]" (gold policy/K fall back to [verifier])."""
+    """Overrides of [student] by option name (None: take it from [student]; gold policy and K
+    fall back to [verifier]) and the run's `name`. Unknown names fail in `resolve_options`."""
 
-    student: str | None = None
-    epochs: float | None = None
-    max_steps: int | None = None
-    lr: float | None = None
-    batch_size: int | None = None
-    grad_accum: int | None = None
-    max_length: int | None = None
-    warmup: float | None = None
-    weight_decay: float | None = None
-    seed: int | None = None
-    output: str | None = None
-    report_to: str | None = None
-    dev: int | None = None
-    eval_every: int | None = None
-    save_every: int | None = None
-    gold_policy: str | None = None
-    max_per_problem: int | None = None
-    launcher: str | None = None
-    num_processes: int | None = None
-    name: str | None = None
+    def __init__(self, *, name: str | None = None, **overrides: Any) -> None:
+        self.name = name
+        self.overrides = {k: v for k, v in overrides.items() if v is not None}
 
+    def __getattr__(self, key: str) -> Any:
+        if key.startswith("_") or key in ("name", "overrides"):
+            raise AttributeError(key)
+        return self.__dict__.get("overrides", {}).get(key)
 
-_RENAMED = {"student": "model"}
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TrainOptions) and (self.name, self.overrides) == (
+            other.name, other.overrides,
+        )  # fmt: skip
+
+    def __repr__(self) -> str:
+        items = ", ".join(f"{k}={v!r}" for k, v in {**self.overrides, "name": self.name}.items())
+        return f"TrainOptions({items})"
 
 
 def resolve_options(config: ProjectConfig, options: TrainOptions) -> StudentSection:
     """[student] with the overrides applied and validated; gold policy/K resolved."""
+    specs = section_fields("student", type(config))
+    by_option = {s.option: s for s in specs}
     data = config.student.model_dump()
-    for f in fields(options):
-        value = getattr(options, f.name)
-        if value is not None and f.name != "name":
-            data[_RENAMED.get(f.name, f.name)] = value
+    unknown: dict[str, Any] = {}
+    for key, value in options.overrides.items():
+        if key in by_option:
+            data[by_option[key].name] = value
+        else:
+            unknown[key] = value
     if not data["gold_policy"]:
         data["gold_policy"] = config.verifier.gold_policy
     if not data["max_per_problem"]:
         data["max_per_problem"] = config.verifier.max_per_problem
+    if unknown:
+        raise TrainError("bad training option: " + "; ".join(
+            f"--{k.replace('_', '-')} {v!r}: no such option" for k, v in unknown.items()
+        ))  # fmt: skip
+    flags = {s.name: s.flag for s in specs}
     try:
-        return StudentSection.model_validate(data)
+        return type(config.student).model_validate(data)
     except ValidationError as exc:
         parts = []
         for err in exc.errors():
-            flag = "--" + ".".join(str(x) for x in err["loc"]).replace("_", "-")
-            flag = "--student" if flag == "--model" else flag
+            loc = ".".join(str(x) for x in err["loc"])
+            flag = flags.get(loc, "--" + loc.replace("_", "-"))
             parts.append(f"{flag} {err.get('input')!r}: {_expected(err)}")
         raise TrainError("bad training option: " + "; ".join(parts)) from None
 
@@ -90,4 +94,8 @@ def trainer_command(spec_path: Path, launcher: str, num_processes: int) -> list[
 
 
 def options_dict(options: TrainOptions) -> dict[str, Any]:
-    return {k: v for k, v in asdict(options).items() if v is not None}
+    """The overrides given (by option name) and the run name, as the spec records them."""
+    out = dict(options.overrides)
+    if options.name is not None:
+        out["name"] = options.name
+    return out

@@ -1,49 +1,51 @@
-"""The launch form: student, hyperparameters, gold policy, with a live preview of the SFT set.
+"""The launch form: every [student] field, plus the run name, with a live preview of the SFT set.
 
-Every field starts at the project's `[student]` value; `options()` turns the fields into
-`TrainOptions` (a number that does not parse is a one-line TrainError naming the field). The
-screen runs the preview (examples and tokens the gold policy yields) whenever the policy, K, the
-dev slice or the student changes.
+The inputs are generated from the field table (`section_fields("student")`): label, help,
+bounds and choices come from core/config.py, so a field added there shows up here. Every input
+starts at the project's resolved [student] value (gold policy and K fall back to [verifier]);
+`options()` turns them into `TrainOptions`, and a value that does not parse or is out of bounds
+is a one-line TrainError naming the field. A bad input is marked as it is typed and the mark
+clears when it is fixed. The screen runs the preview (examples and tokens the gold policy yields)
+whenever the policy, K, the dev slice or the student changes.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.containers import Grid, Horizontal, Vertical
+from textual.markup import escape
 from textual.message import Message
 from textual.widgets import Button, Input, Label, Select, Static
 
-from core import ProjectConfig, TrainError, TrainOptions
+from core import (
+    FieldSpec,
+    ProjectConfig,
+    TrainError,
+    TrainOptions,
+    resolve_options,
+    section_errors,
+    section_fields,
+)
 
-# (field, label, kind) in form order; kind: str | int | float
-FIELDS: list[tuple[str, str, type]] = [
-    ("student", "student", str),
-    ("max_steps", "max steps", int),
-    ("epochs", "epochs", float),
-    ("lr", "lr", float),
-    ("batch_size", "batch", int),
-    ("grad_accum", "grad accum", int),
-    ("max_length", "max length", int),
-    ("warmup", "warmup", float),
-    ("dev", "dev problems", int),
-    ("eval_every", "eval every", int),
-    ("max_per_problem", "K per problem", int),
-    ("name", "run name", str),
-]
-POLICIES = [("all-distinct", "all-distinct"), ("first", "first"),
-            ("max-per-problem", "max-per-problem")]  # fmt: skip
-PREVIEW_FIELDS = {"student", "dev", "max_per_problem"}
+PREVIEW_FIELDS = {"student", "dev", "max_per_problem", "gold_policy"}
+
+
+def _tooltip(spec: FieldSpec) -> str:
+    bounds = f" [{spec.bounds}]" if spec.bounds else ""
+    return escape(f"{spec.where}: {spec.description}{bounds}")
 
 
 class TrainForm(Vertical):
     DEFAULT_CSS = """
     TrainForm { height: auto; }
-    TrainForm Grid { grid-size: 4; grid-columns: 12 1fr 12 1fr; grid-rows: 3; height: auto; }
-    TrainForm Label { padding: 1 0 0 1; }
-    TrainForm #tf-gold_policy { column-span: 3; }
-    TrainForm #train-preview { padding: 0 1; height: 2; }
+    TrainForm Grid { grid-size: 4; grid-columns: 15 1fr 15 1fr; grid-rows: 1;
+                     grid-gutter: 0 1; height: auto; }
+    TrainForm #tf-choices { grid-size: 2; grid-columns: 15 1fr; margin-top: 1; }
+    TrainForm Label { padding: 0 0 0 1; }
+    TrainForm #train-preview { padding: 0 1; height: 2; margin-top: 1; }
     TrainForm Horizontal { height: auto; }
     """
 
@@ -57,43 +59,72 @@ class TrainForm(Vertical):
 
     def __init__(self, config: ProjectConfig, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.defaults = config.student
-        self.policy = self.defaults.gold_policy or config.verifier.gold_policy
-        self.k = self.defaults.max_per_problem or config.verifier.max_per_problem
-
-    def _default(self, name: str) -> str:
-        if name == "student":
-            return self.defaults.model
-        if name == "max_per_problem":
-            return str(self.k)
-        if name == "name":
-            return ""
-        return str(getattr(self.defaults, name))
+        self.config = config
+        self.specs = {s.option: s for s in section_fields("student", type(config))}
+        self.start = resolve_options(config, TrainOptions())  # gold policy/K resolved
+        self._had_errors = False
 
     def compose(self) -> ComposeResult:
-        with Grid():
-            for name, label, _ in FIELDS:
-                yield Label(label)
-                yield Input(self._default(name), id=f"tf-{name}", placeholder="sft-N"
-                            if name == "name" else "")  # fmt: skip
-            yield Label("gold policy")
-            yield Select(POLICIES, value=self.policy, allow_blank=False, id="tf-gold_policy")
+        specs = list(self.specs.values())
+        with Grid(id="tf-fields"):
+            for spec in (s for s in specs if not s.choices and s.kind is not bool):
+                yield Label(spec.label)
+                value = spec.show(getattr(self.start, spec.name))
+                yield Input(value, id=f"tf-{spec.option}", tooltip=_tooltip(spec), compact=True)
+            yield Label("run name")
+            yield Input(id="tf-name", placeholder="sft-N", compact=True,
+                        tooltip="Name of the run (default sft-N).")  # fmt: skip
+        with Grid(id="tf-choices"):
+            for spec in (s for s in specs if s.choices or s.kind is bool):
+                value = getattr(self.start, spec.name)
+                choices = spec.choices or ("true", "false")
+                options = [(c or "(default)", c) for c in choices if c or c == value]
+                shown = spec.show(value) if spec.kind is bool else value
+                yield Label(spec.label)
+                yield Select(options, value=shown, allow_blank=False, id=f"tf-{spec.option}",
+                             tooltip=_tooltip(spec), compact=True)  # fmt: skip
         yield Static("", id="train-preview")
         with Horizontal():
             yield Button("Launch", id="train-launch", variant="success")
 
-    def options(self) -> TrainOptions:
-        values: dict[str, object] = {}
-        for name, label, kind in FIELDS:
-            text = self.query_one(f"#tf-{name}", Input).value.strip()
+    def _values(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """({option: value} of the filled-in fields, {option: error}) without raising."""
+        values: dict[str, Any] = {}
+        errors: dict[str, str] = {}
+        for option, spec in self.specs.items():
+            widget = self.query_one(f"#tf-{option}")
+            if isinstance(widget, Select):
+                values[option] = spec.parse(str(widget.value))
+                continue
+            text = widget.value.strip()  # type: ignore[attr-defined]
             if not text:
                 continue
             try:
-                values[name] = kind(text)
-            except ValueError:
-                raise TrainError(f"{label}: {text!r} is not a valid {kind.__name__}") from None
-        values["gold_policy"] = str(self.query_one("#tf-gold_policy", Select).value)
-        return TrainOptions(**values)  # type: ignore[arg-type]
+                values[option] = spec.parse(text)
+            except ValueError as exc:
+                errors[option] = f"{spec.label}: {exc}"
+        data = {**self.start.model_dump(), **{self.specs[o].name: v for o, v in values.items()}}
+        by_name = {s.name: s for s in self.specs.values()}
+        for name, problem in section_errors(type(self.start), data).items():
+            spec = by_name.get(name)
+            if spec is not None and spec.option not in errors:
+                shown = values.get(spec.option, data.get(name))
+                errors[spec.option] = f"{spec.label} {shown!r}: {problem}"
+        return values, errors
+
+    def options(self) -> TrainOptions:
+        values, errors = self._values()
+        if errors:
+            raise TrainError(next(iter(errors.values())))
+        name = self.query_one("#tf-name", Input).value.strip() or None
+        return TrainOptions(name=name, **values)
+
+    def mark_errors(self) -> dict[str, str]:
+        """Mark each bad input (and unmark the fixed ones); returns the errors."""
+        _, errors = self._values()
+        for option in self.specs:
+            self.query_one(f"#tf-{option}").set_class(option in errors, "-invalid")
+        return errors
 
     def show_preview(self, text: str) -> None:
         self.query_one("#train-preview", Static).update(text)
@@ -103,9 +134,17 @@ class TrainForm(Vertical):
             event.stop()
             self.post_message(self.LaunchRequested())
 
+    def _changed(self, widget_id: str | None) -> None:
+        option = (widget_id or "").removeprefix("tf-")
+        errors = self.mark_errors()
+        if errors:
+            self.show_preview(f"[red]{escape(next(iter(errors.values())))}[/]")
+        if option in PREVIEW_FIELDS or (self._had_errors and not errors):
+            self.post_message(self.PreviewWanted())  # also replaces a cleared error
+        self._had_errors = bool(errors)
+
     def on_input_changed(self, event: Input.Changed) -> None:
-        if event.input.id and event.input.id.removeprefix("tf-") in PREVIEW_FIELDS:
-            self.post_message(self.PreviewWanted())
+        self._changed(event.input.id)
 
     def on_select_changed(self, event: Select.Changed) -> None:
-        self.post_message(self.PreviewWanted())
+        self._changed(event.select.id)
