@@ -1,4 +1,5 @@
-"""What every ekt screen shares: a live refresh hook and its palette entries."""
+"""What every ekt screen shares: a live refresh hook, its palette entries, and one wording of
+an error (a notification line, never a traceback)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.screen import Screen
 from textual.worker import Worker
 
+from core import EktError
+
 if TYPE_CHECKING:
     from ekt_tui.app import EktApp
+
+
+def one_line(exc: BaseException) -> str:
+    """The user-facing line for an error: EktErrors already are; others get their type."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, EktError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class LiveScreen(Screen[None]):
