@@ -155,13 +155,18 @@ class EktApp(App[None]):
 
     @work(group="refresh", exit_on_error=False)
     async def _refresh_screen(self) -> None:
+        screen = self.screen
         try:
-            screen = self.screen
             if isinstance(screen, LiveScreen):
                 with self.batch_update():
                     await screen.refresh_data()
         finally:
             self._refreshing = False
+            if isinstance(screen, LiveScreen) and screen.repaint_after_refresh:
+                # A mode switch repaints the new screen when its own short batch ends, but
+                # not while this one is open; a refresh that changed nothing paints nothing.
+                screen.repaint_after_refresh = False
+                screen.refresh()
 
     async def refresh_now(self) -> None:
         """Refresh the current screen at once (tests; after a save)."""
