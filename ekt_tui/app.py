@@ -1,14 +1,13 @@
 """The ekt-tui App: one thin layer over a project (injected, so tests pass a seeded one).
 
-Screens are modes (their own stacks): dashboard, problems, prompt editor, plus the training and
-evaluation screens when their modules are present (PLUGIN_SCREENS). Every worker error becomes
+Screens are modes (their own stacks): dashboard, problems, prompt editor, training, evaluation
+(SCREENS), all `LiveScreen`s refreshed from the app's read connection. Every worker error becomes
 one notification (`on_worker_state_changed`); nothing ever shows a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
-import importlib
 import os
 import time
 from collections.abc import Callable
@@ -21,28 +20,28 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
-from core import EktError, Project, Store
+from core import Project, Store
 from ekt_tui.commands import EktCommands
 from ekt_tui.live import POLL_S, TICKS_PER_S, LiveFeed
 from ekt_tui.sampler import Sampler
-from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.base import LiveScreen, one_line
 from ekt_tui.screens.dashboard import DashboardScreen
+from ekt_tui.screens.evaluation import EvaluationScreen
 from ekt_tui.screens.help import HelpScreen
 from ekt_tui.screens.problem_detail import ProblemDetailScreen
 from ekt_tui.screens.problems import ProblemsScreen
 from ekt_tui.screens.prompt_editor import PromptEditorScreen
+from ekt_tui.screens.training import TrainingScreen
 
-# mode -> (module, class, key, label): screens other helpers own, installed when importable.
-PLUGIN_SCREENS: dict[str, tuple[str, str, str, str]] = {
-    "training": ("ekt_tui.screens.training", "TrainingScreen", "4", "Training"),
-    "evaluation": ("ekt_tui.screens.evaluation", "EvaluationScreen", "5", "Evaluation"),
-}
-
-CORE_SCREENS: dict[str, tuple[type[Screen[Any]], str, str]] = {
+# mode -> (screen, key, label)
+SCREENS: dict[str, tuple[type[LiveScreen], str, str]] = {
     "dashboard": (DashboardScreen, "1", "Dashboard"),
     "problems": (ProblemsScreen, "2", "Problems"),
     "prompts": (PromptEditorScreen, "3", "Prompt editor"),
+    "training": (TrainingScreen, "4", "Training"),
+    "evaluation": (EvaluationScreen, "5", "Evaluation"),
 }
+ERROR_TIMEOUT_S = 10.0
 
 
 def _terminal_alive() -> bool:
@@ -53,21 +52,6 @@ def _terminal_alive() -> bool:
         return False
     os.close(fd)
     return True
-
-
-def _plugin_factory(module: str, cls: str) -> type[Screen[Any]] | None:
-    try:
-        return getattr(importlib.import_module(module), cls)
-    except (ImportError, AttributeError):
-        return None
-
-
-def one_line(exc: BaseException) -> str:
-    """The user-facing line for an error: EktErrors already are; others get their type."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    if isinstance(exc, EktError):
-        return text or type(exc).__name__
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class EktApp(App[None]):
@@ -101,22 +85,14 @@ class EktApp(App[None]):
         self.screen_keys: dict[str, tuple[str, str]] = {}
         self.selected_problem_id: str | None = None
         self._detail: ProblemDetailScreen | None = None
+        self._errors_shown: dict[str, float] = {}  # error line -> when it was last notified
         super().__init__()
-        for mode, (cls, key, label) in CORE_SCREENS.items():
+        for mode, (cls, key, label) in SCREENS.items():
             self.add_mode(mode, cls)
             self.screen_keys[mode] = (key, label)
-        for mode, (module, cls_name, key, label) in PLUGIN_SCREENS.items():
-            factory = _plugin_factory(module, cls_name)
-            if factory is not None:
-                self.add_mode(mode, self._plugin(factory))
-                self.screen_keys[mode] = (key, label)
-        for mode, (key, label) in self.screen_keys.items():
             self.bind(key, f"switch_mode('{mode}')", description=label)
         self._version: int | None = None
         self._refreshing = False
-
-    def _plugin(self, factory: type[Screen[Any]]) -> Callable[[], Screen[Any]]:
-        return lambda: factory(self.project)  # type: ignore[call-arg]
 
     async def on_load(self) -> None:
         if self.project is None:
@@ -179,13 +155,18 @@ class EktApp(App[None]):
 
     @work(group="refresh", exit_on_error=False)
     async def _refresh_screen(self) -> None:
+        screen = self.screen
         try:
-            screen = self.screen
             if isinstance(screen, LiveScreen):
                 with self.batch_update():
                     await screen.refresh_data()
         finally:
             self._refreshing = False
+            if isinstance(screen, LiveScreen) and screen.repaint_after_refresh:
+                # A mode switch repaints the new screen when its own short batch ends, but
+                # not while this one is open; a refresh that changed nothing paints nothing.
+                screen.repaint_after_refresh = False
+                screen.refresh()
 
     async def refresh_now(self) -> None:
         """Refresh the current screen at once (tests; after a save)."""
@@ -207,9 +188,18 @@ class EktApp(App[None]):
 
     # -- errors ----------------------------------------------------------------------------------
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's error is shown: one line, once while it is on screen (a
+        refresh that keeps failing the same way does not stack up notifications)."""
         worker = event.worker
-        if event.state == WorkerState.ERROR and worker.error is not None:
-            self.notify(one_line(worker.error), title="Error", severity="error", timeout=10)
+        if event.state != WorkerState.ERROR or worker.error is None:
+            return
+        line, now = one_line(worker.error), time.monotonic()
+        shown = {k: t for k, t in self._errors_shown.items() if now - t < ERROR_TIMEOUT_S}
+        self._errors_shown = shown
+        if line in shown:
+            return
+        shown[line] = now
+        self.notify(line, title="Error", severity="error", timeout=ERROR_TIMEOUT_S)
 
     # -- actions ---------------------------------------------------------------------------------
     def action_help(self) -> None:

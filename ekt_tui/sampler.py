@@ -9,21 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
 
+from core import RunControl, RunSummary, SampleOptions, sample
+
 if TYPE_CHECKING:
     from ekt_tui.app import EktApp
-
-
-def sampling_api() -> Any | None:
-    """The `core.sampling` module, or None in a build without the teacher engine."""
-    try:
-        return importlib.import_module("core.sampling")
-    except ImportError:
-        return None
 
 
 class Sampler:
@@ -31,44 +24,38 @@ class Sampler:
 
     def __init__(self, app: EktApp) -> None:
         self.app = app
-        self.control: Any | None = None
-        self.worker: Worker[Any] | None = None
+        self.control: RunControl | None = None
+        self.worker: Worker[RunSummary] | None = None
         self.state = "idle"  # idle | running | paused | stopping
-        self.last_summary: Any | None = None
+        self.last_summary: RunSummary | None = None
         self.run_name: str | None = None  # the `run` option of the current/last start
 
     @property
     def running(self) -> bool:
         return self.worker is not None and not self.worker.is_finished
 
-    def start(self, **options: Any) -> Worker[Any] | None:
-        """Start sampling with the project's config (plus `options`); None if already running."""
+    def start(self, **options: Any) -> Worker[RunSummary] | None:
+        """Start sampling with the project's config (plus `options`); None if already running.
+        The engine opens the configured `Teacher` itself (and closes it when the run ends)."""
         if self.running:
             self.app.notify("A sampling run is already in progress", severity="warning")
             return None
-        api = sampling_api()
-        if api is None:
-            self.app.notify(
-                "Sampling is unavailable: this build has no core.sampling engine",
-                severity="error",
-            )
-            return None
         try:
-            opts = api.SampleOptions(**options)
+            opts = SampleOptions(**options)
         except (TypeError, ValueError) as exc:  # an option this engine does not know
             self.app.notify(f"Cannot start sampling: {exc}", severity="error")
             return None
-        self.control = api.RunControl()
+        self.control = RunControl()
         self.run_name = options.get("run")
         self.state = "running"
         self.worker = self.app.run_worker(
-            self._run(api, opts), group="sampling", exit_on_error=False, name="sampling"
+            self._run(opts), group="sampling", exit_on_error=False, name="sampling"
         )
         return self.worker
 
-    async def _run(self, api: Any, options: Any) -> Any:
+    async def _run(self, options: SampleOptions) -> RunSummary:
         try:
-            summary = await api.sample(self.app.project, options, control=self.control)
+            summary = await sample(self.app.project, options, control=self.control)
             self.last_summary = summary
             verdicts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
             message = f"Run {summary.name}: {summary.state}, {summary.samples} samples"

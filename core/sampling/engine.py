@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.errors import EktError, TeacherError
 from core.events import (
@@ -33,6 +33,9 @@ from core.sampling.options import DryRunPlan, RunControl, RunSummary, SampleOpti
 from core.sampling.plan import Plan, Work, build_plan, request_bound
 from core.sampling.record import Outcome, RequestWriter, begin, discard_run, set_status
 from core.store import VERDICT_STATUSES
+
+if TYPE_CHECKING:
+    from core.teacher import Teacher
 
 # Failures that every further request would repeat: stop instead of burning through the run.
 # (A plain TeacherError says so itself; these failure classes do when nothing succeeded yet.)
@@ -65,7 +68,10 @@ class _Once:
 
 
 class _Run:
-    def __init__(self, project: Project, plan: Plan, teacher: Any, control: RunControl) -> None:
+    def __init__(
+        self, project: Project, plan: Plan, teacher: Teacher | None, control: RunControl
+    ) -> None:
+        """`teacher` is None only for a run with nothing to send (no request is issued)."""
         self.project, self.plan, self.teacher, self.control = project, plan, teacher, control
         self.bus = project.bus
         self.run_id = 0
@@ -87,6 +93,7 @@ class _Run:
         from core.teacher import TeacherFailure, TeacherRequest
 
         assert self.summary is not None and self.writer is not None and w.request_id is not None
+        assert self.teacher is not None
         s, rid, pid = self.plan.sampling, w.request_id, w.problem_id
         stops = () if self.plan.teacher.mode == "chat" else w.rendered.stop
         req = TeacherRequest(
@@ -248,7 +255,7 @@ class _Run:
                     raise task.exception()  # type: ignore[misc]
 
 
-async def _open_teacher(plan: Plan) -> Any:
+async def _open_teacher(plan: Plan) -> Teacher:
     from core.teacher import make_teacher
 
     teacher = make_teacher(plan.teacher)
@@ -263,7 +270,7 @@ async def _open_teacher(plan: Plan) -> Any:
     return teacher
 
 
-def _teacher_doc(plan: Plan, teacher: Any) -> dict[str, Any]:
+def _teacher_doc(plan: Plan, teacher: Teacher | None) -> dict[str, Any]:
     cfg = plan.teacher.model_dump(exclude={"api_key_env"})
     return {"description": getattr(teacher, "description", plan.description()), "config": cfg}
 

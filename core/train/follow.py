@@ -13,9 +13,10 @@ from core.store import Store
 from core.train.runs import FINAL, find_run, reconcile, run_events
 
 
-def _duration(seconds: float | None) -> str:
+def hms(seconds: float | None, missing: str = "?") -> str:
+    """A trainer's ETA as h:mm:ss, the same in `ekt train --follow` and the Training screen."""
     if seconds is None:
-        return "?"
+        return missing
     s = round(seconds)
     return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
 
@@ -33,7 +34,7 @@ def format_event(e: dict[str, Any], max_steps: int | None = None) -> str:
             parts.append(f"gnorm {e['grad_norm']:.2f}")
         if e.get("tokens_per_s") is not None:
             parts.append(f"{e['tokens_per_s']:,.0f} tok/s")
-        parts.append(f"eta {_duration(e.get('eta_s'))}")
+        parts.append(f"eta {hms(e.get('eta_s'))}")
         return "  ".join(parts)
     if kind == "log":
         return str(data.get("message", ""))

@@ -1,4 +1,5 @@
-"""What every ekt screen shares: a live refresh hook and its palette entries."""
+"""What every ekt screen shares: a live refresh hook, its palette entries, and one wording of
+an error (a notification line, never a traceback)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,18 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.screen import Screen
 from textual.worker import Worker
 
+from core import EktError
+
 if TYPE_CHECKING:
     from ekt_tui.app import EktApp
+
+
+def one_line(exc: BaseException) -> str:
+    """The user-facing line for an error: EktErrors already are; others get their type."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, EktError):
+        return text or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class LiveScreen(Screen[None]):
@@ -25,7 +36,11 @@ class LiveScreen(Screen[None]):
     async def refresh_data(self) -> None:
         """Re-query what is on screen; called at most TICKS_PER_S times a second."""
 
+    repaint_after_refresh = False
+    """Set on resume: the first refresh after it repaints the whole screen (see EktApp)."""
+
     async def on_screen_resume(self) -> None:
+        self.repaint_after_refresh = True
         self.ekt.request_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

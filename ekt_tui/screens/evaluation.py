@@ -1,44 +1,45 @@
 """Evaluation screen: the comparison table, pass@k bars per model, and a drill into the samples.
 
-Reads through the project's store only; re-queries when another process (a headless `ekt
-eval`) commits, noticed by polling `PRAGMA data_version` twice a second.
+Only reads; the app refreshes it when another process (a headless `ekt eval`) commits, noticed
+by its `PRAGMA data_version` polling.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from core import Project, TableRow, comparison_rows, get_eval, render_markdown
+from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.eval_samples import EvalSamplesScreen
 from ekt_tui.widgets.eval_bars import EvalBars
 from ekt_tui.widgets.eval_detail import EvalDetail
 from ekt_tui.widgets.eval_table import EvalTable
 
-POLL_S = 0.5
 
-
-class EvaluationScreen(Screen[None]):
+class EvaluationScreen(LiveScreen):
     """Few-shot student vs EKT student vs teacher, as in the EKT paper's table."""
 
     CSS_PATH = "evaluation.tcss"
+    HELP_TITLE = "Evaluation"
     BINDINGS = [
         Binding("k", "next_k", "pass@k"),
         Binding("r", "reload", "Reload"),
         Binding("x", "export", "Export .md"),
     ]
 
-    def __init__(self, project: Project, *, poll: bool = True) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.project = project
         self.rows: list[TableRow] = []
-        self._version: int | None = None
-        self._poll = poll
+        self._rendered = False
+
+    @property
+    def project(self) -> Project:
+        return self.ekt.project
 
     def compose(self) -> ComposeResult:
         yield Static("Evaluation — pass@k of students and teachers", id="eval-title")
@@ -50,26 +51,18 @@ class EvaluationScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one(EvalTable).focus()
-        self.reload()
-        if self._poll:
-            self.set_interval(POLL_S, self._check_version)
 
-    async def _check_version(self) -> None:
-        version = await self.project.store.data_version()
-        if self._version is not None and version != self._version:
-            self.reload()
-        self._version = version
-
-    @work(group="eval-load", exclusive=True, exit_on_error=False)
-    async def reload(self) -> None:
-        rows = await comparison_rows(self.project.store)
-        self.rows = rows
-        self.query_one(EvalTable).show_rows(rows)
-        bars = self.query_one(EvalBars)
-        ks = self._ks()
-        if bars.k not in ks:
-            bars.k = ks[0]
-        bars.show_rows(rows)
+    async def refresh_data(self) -> None:
+        rows = await comparison_rows(self.ekt.reader)
+        if rows != self.rows or not self._rendered:
+            self._rendered = True
+            self.rows = rows
+            self.query_one(EvalTable).show_rows(rows)
+            bars = self.query_one(EvalBars)
+            ks = self._ks()
+            if bars.k not in ks:
+                bars.k = ks[0]
+            bars.show_rows(rows)
         await self._show_detail()
 
     def _ks(self) -> list[int]:
@@ -89,8 +82,8 @@ class EvaluationScreen(Screen[None]):
                 }
         self.query_one(EvalDetail).show(ev)
 
-    async def on_data_table_row_highlighted(self) -> None:
-        await self._show_detail()
+    def on_data_table_row_highlighted(self) -> None:
+        self.ekt.request_refresh()
 
     def action_next_k(self) -> None:
         bars = self.query_one(EvalBars)
@@ -98,7 +91,7 @@ class EvaluationScreen(Screen[None]):
         bars.k = ks[(ks.index(bars.k) + 1) % len(ks)] if bars.k in ks else ks[0]
 
     def action_reload(self) -> None:
-        self.reload()
+        self.ekt.request_refresh()
 
     def action_export(self) -> None:
         path = Path(self.project.root) / "eval-table.md"
@@ -114,9 +107,4 @@ class EvaluationScreen(Screen[None]):
 
     def open_candidates(self, eval_id: int, name: str) -> None:
         """Drill into an evaluation's samples, then into the shared candidate inspector."""
-        if not hasattr(self.app, "open_problem"):  # hosted outside ekt-tui (a test app)
-            self.notify(f"{name}: open it in ekt-tui to inspect its samples", severity="warning")
-            return
-        from ekt_tui.screens.eval_samples import EvalSamplesScreen
-
         self.app.push_screen(EvalSamplesScreen(eval_id, name))

@@ -1,8 +1,9 @@
 """Training screen: launch a student run, watch its loss, cancel or resume it.
 
-The trainer is a detached subprocess that writes into the store, so this screen only reads:
-it re-queries when `PRAGMA data_version` says another connection committed (twice a second),
-and every few seconds while a run is active (to notice a trainer that died without a word).
+The trainer is a detached subprocess that writes into the store, so this screen only reads,
+through the app's read connection: the app refreshes it when `PRAGMA data_version` says another
+connection committed. While a run is active it also checks every few seconds, on the writer,
+for a trainer that died without a word (that marks the run failed, which the next refresh shows).
 Quitting the TUI leaves a run going; on the next start the screen selects it again.
 """
 
@@ -14,7 +15,6 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Button, DataTable, Footer, Log, Static
 
@@ -29,22 +29,18 @@ from core import (
     train_checkpoints,
     train_run_events,
 )
+from core.train import reconcile
+from ekt_tui.screens.base import LiveScreen, one_line
 from ekt_tui.widgets.loss_plot import LossPlot
 from ekt_tui.widgets.train_form import TrainForm
 from ekt_tui.widgets.train_progress import TrainProgress, log_lines
 from ekt_tui.widgets.train_runs import TrainRunsTable
 
-POLL_S = 0.5
-ACTIVE_POLL_S = 3.0
+ACTIVE_CHECK_S = 3.0
 ACTIVE = ("starting", "running")
 
 
-def _message(exc: BaseException) -> str:
-    text = (str(exc).strip().splitlines() or [""])[0]
-    return text if isinstance(exc, EktError) else f"{type(exc).__name__}: {text}"
-
-
-class TrainingScreen(Screen[None]):
+class TrainingScreen(LiveScreen):
     """Student fine-tuning on gold: several runs, one selected and shown in full."""
 
     CSS_PATH = "training.tcss"
@@ -61,15 +57,18 @@ class TrainingScreen(Screen[None]):
         ("Training: resume the selected run from its last checkpoint", "key r", "resume_run"),
     ]
 
-    def __init__(self, project: Project, *, poll: bool = True) -> None:
+    def __init__(self) -> None:
         super().__init__()
-        self.project = project
         self.selected: int | None = None
         self.runs: list[dict[str, Any]] = []
         self._events: dict[int, list[dict[str, Any]]] = {}
-        self._version: int | None = None
-        self._poll = poll
+        self._shown: tuple[Any, ...] | None = None  # what the right-hand side shows
         self._preview_timer: Timer | None = None
+        self._active_timer: Timer | None = None
+
+    @property
+    def project(self) -> Project:
+        return self.ekt.project
 
     def compose(self) -> ComposeResult:
         yield Static("Training — fine-tune the student on gold", id="train-title")
@@ -95,44 +94,50 @@ class TrainingScreen(Screen[None]):
             "step", "dev pass@1", "loss", "best", "path"
         )
         self.query_one(TrainRunsTable).focus()
-        self.reload()
         self.schedule_preview()
-        if self._poll:
-            self.set_interval(POLL_S, self._check_version)
-            self.set_interval(ACTIVE_POLL_S, self._check_active)
 
     # -- data ------------------------------------------------------------------------------------
-    async def _check_version(self) -> None:
-        version = await self.project.store.data_version()
-        if self._version is not None and version != self._version:
-            self.reload()
-        self._version = version
+    async def refresh_data(self) -> None:
+        reader = self.ekt.reader
+        runs = await list_train_runs(reader)
+        ids = [r["id"] for r in runs]
+        if self.selected not in ids:
+            active = [r["id"] for r in runs if r["status"] in ACTIVE]
+            self.selected = (active or ids or [None])[0]
+        if runs != self.runs or self._shown is None:
+            self.runs = runs
+            self.query_one(TrainRunsTable).show_runs(runs, self.selected)
+        if self._active_timer is None and any(r["status"] in ACTIVE for r in runs):
+            self._active_timer = self.set_timer(ACTIVE_CHECK_S, self._check_active)
+        await self._show_selected()
 
     def _check_active(self) -> None:
-        if any(r["status"] in ACTIVE for r in self.runs):
-            self.reload()
+        self._active_timer = None
+        if self.is_current:
+            self._reconcile()
 
-    @work(group="train-load", exclusive=True, exit_on_error=False)
-    async def reload(self) -> None:
-        store = self.project.store
-        self.runs = await list_train_runs(store)
-        ids = [r["id"] for r in self.runs]
-        if self.selected not in ids:
-            active = [r["id"] for r in self.runs if r["status"] in ACTIVE]
-            self.selected = (active or ids or [None])[0]
-        self.query_one(TrainRunsTable).show_runs(self.runs, self.selected)
-        await self._show_selected()
+    @work(group="train-reconcile", exclusive=True, exit_on_error=False)
+    async def _reconcile(self) -> None:
+        """A trainer that died without a word leaves its run "running": mark it failed (only
+        the writer may), then refresh, which checks again while a run is still active."""
+        await reconcile(self.project.store)
+        self.ekt.live.dirty = True
 
     async def _show_selected(self) -> None:
         run = next((r for r in self.runs if r["id"] == self.selected), None)
         events: list[dict[str, Any]] = []
         checkpoints: list[dict[str, Any]] = []
         if run is not None:
+            reader = self.ekt.reader
             cached = self._events.setdefault(run["id"], [])
             after = cached[-1]["id"] if cached else 0
-            cached.extend(await train_run_events(self.project.store, run["id"], after_id=after))
+            cached.extend(await train_run_events(reader, run["id"], after_id=after))
             events = cached
-            checkpoints = await train_checkpoints(self.project.store, run["id"])
+            checkpoints = await train_checkpoints(reader, run["id"])
+        shown = (run, len(events), checkpoints)
+        if shown == self._shown:
+            return
+        self._shown = shown
         self.query_one(TrainProgress).show(run, events)
         title = f"{run['name']}: loss per step" if run else "training loss"
         self.query_one(LossPlot).show(events, title)
@@ -165,12 +170,10 @@ class TrainingScreen(Screen[None]):
             f"{self.project.root}/", ""
         )
 
-    async def on_train_runs_table_run_highlighted(
-        self, message: TrainRunsTable.RunHighlighted
-    ) -> None:
+    def on_train_runs_table_run_highlighted(self, message: TrainRunsTable.RunHighlighted) -> None:
         if message.run_id != self.selected:
             self.selected = message.run_id
-            await self._show_selected()
+            self.ekt.request_refresh()
 
     # -- preview ---------------------------------------------------------------------------------
     def schedule_preview(self) -> None:
@@ -188,7 +191,7 @@ class TrainingScreen(Screen[None]):
             o = form.options()
             cfg = self.project.config
             p = await preview_sft(
-                self.project.store,
+                self.ekt.reader,
                 policy=o.gold_policy or cfg.verifier.gold_policy,
                 k=o.max_per_problem or cfg.verifier.max_per_problem,
                 dev=o.dev if o.dev is not None else cfg.student.dev,
@@ -196,7 +199,7 @@ class TrainingScreen(Screen[None]):
                 model=o.student or cfg.student.model,
             )
         except EktError as exc:
-            form.show_preview(f"[red]{_message(exc)}[/]")
+            form.show_preview(f"[red]{one_line(exc)}[/]")
             return
         mark = "" if p.exact else "≈"
         form.show_preview(
@@ -215,7 +218,7 @@ class TrainingScreen(Screen[None]):
             self.action_resume_run()
 
     def action_reload(self) -> None:
-        self.reload()
+        self.ekt.request_refresh()
 
     @work(group="train-action", exit_on_error=False)
     async def action_launch(self) -> None:
@@ -223,11 +226,11 @@ class TrainingScreen(Screen[None]):
             options = self.query_one(TrainForm).options()
             run_id = await launch_training(self.project, options)
         except EktError as exc:
-            self.notify(_message(exc), title="Cannot launch", severity="error", timeout=10)
+            self.notify(one_line(exc), title="Cannot launch", severity="error", timeout=10)
             return
         self.selected = run_id
         self.notify(f"training run started (id {run_id})")
-        self.reload()
+        self.ekt.request_refresh()
 
     @work(group="train-action", exit_on_error=False)
     async def action_cancel_run(self) -> None:
@@ -237,7 +240,7 @@ class TrainingScreen(Screen[None]):
         try:
             run = await cancel_training(self.project, self.selected)
         except EktError as exc:
-            self.notify(_message(exc), title="Cannot cancel", severity="error", timeout=10)
+            self.notify(one_line(exc), title="Cannot cancel", severity="error", timeout=10)
             return
         self.notify(f"{run['name']}: cancelling (checkpoint, then stop)")
 
@@ -249,7 +252,7 @@ class TrainingScreen(Screen[None]):
         try:
             await resume_training(self.project, self.selected)
         except EktError as exc:
-            self.notify(_message(exc), title="Cannot resume", severity="error", timeout=10)
+            self.notify(one_line(exc), title="Cannot resume", severity="error", timeout=10)
             return
         self.notify("resuming from the last checkpoint")
-        self.reload()
+        self.ekt.request_refresh()

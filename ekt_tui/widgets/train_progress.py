@@ -15,13 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
 from core import format_train_event
-
-
-def _eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    s = round(seconds)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+from core.train.follow import hms
 
 
 def summary(run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> tuple[Text, int, int]:
@@ -45,7 +39,7 @@ def summary(run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> tup
         if last.get("tokens_per_s") is not None:
             text.append(f"  {last['tokens_per_s']:,.0f} tok/s")
         if run["status"] in ("running", "starting"):
-            text.append(f"  ETA {_eta(last.get('eta_s'))}")
+            text.append(f"  ETA {hms(last.get('eta_s'), '–')}")
     else:
         text.append("waiting for the first step…", style="dim")
     if evals:

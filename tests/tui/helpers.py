@@ -22,12 +22,13 @@ def make_app(root: Path, **kw: object) -> EktApp:
     return EktApp(root, clock=frozen, poll=False, **kw)  # type: ignore[arg-type]
 
 
-async def settle(pilot: Pilot[None], rounds: int = 3) -> None:
-    """Let messages run and wait for every worker except the endless bus follower and a
-    sampling run (which may be paused: tests await `app.sampler.worker` themselves)."""
+async def settle(pilot: Pilot[None], rounds: int = 3, delay: float | None = None) -> None:
+    """Let messages run (`delay` seconds a round: a debounce, the app's refresh tick) and wait
+    for every worker except the endless bus follower and a sampling run (which may be paused:
+    tests await `app.sampler.worker` themselves)."""
     app = pilot.app
     for _ in range(rounds):
-        await pilot.pause()
+        await pilot.pause(delay)
         for worker in [w for w in app.workers if w.group not in SKIP and not w.is_finished]:
             with contextlib.suppress(Exception):
                 await worker.wait()

@@ -1,34 +1,43 @@
-"""Training screen in a pilot: reattach to stored runs, select, bad input, a real tiny launch."""
+"""Training screen in a pilot (hosted by the real app, key 4): reattach to stored runs, select,
+bad input, a real tiny launch."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import Button, Input, Log, Static
 
 from core.store import connect_sync
+from ekt_tui.app import EktApp
 from ekt_tui.screens.training import TrainingScreen
 from ekt_tui.widgets.train_runs import TrainRunsTable
 from tests.core.train.conftest import make_gold_project
 from tests.tiny_model import make_tiny_model
 from tests.tui.helpers import make_app, settle
-from tests.tui.snap_app import SnapApp
 from tests.tui.train_fixture import make_train_project
 
 
-def training_app(root: Path) -> SnapApp:
-    return SnapApp(root, lambda project: TrainingScreen(project, poll=False))
+@asynccontextmanager
+async def training(root: Path) -> AsyncIterator[tuple[EktApp, Pilot[None]]]:
+    """The real app on `root`, switched to the Training screen (key 4) and settled."""
+    app = make_app(root)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("4")
+        await wait_workers(pilot)
+        yield app, pilot
 
 
 def notes(app: object) -> list[str]:
     return [str(n.message) for n in app._notifications]  # type: ignore[attr-defined]
 
 
-async def wait_workers(pilot: object) -> None:
-    for _ in range(3):
-        await pilot.pause(0.35)  # type: ignore[attr-defined]
-        await pilot.app.workers.wait_for_complete()  # type: ignore[attr-defined]
+async def wait_workers(pilot: Pilot[None]) -> None:
+    await settle(pilot, delay=0.35)  # the preview is debounced by 0.3 s
 
 
 def summary_text(screen: TrainingScreen) -> str:
@@ -36,9 +45,7 @@ def summary_text(screen: TrainingScreen) -> str:
 
 
 async def test_reattaches_selects_and_explains_failures(tmp_path: Path) -> None:
-    app = training_app(make_train_project(tmp_path / "p"))
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_workers(pilot)
+    async with training(make_train_project(tmp_path / "p")) as (app, pilot):
         screen = app.screen
         assert isinstance(screen, TrainingScreen)
         assert [r["name"] for r in screen.runs] == ["sft-2", "sft-1"]
@@ -63,9 +70,7 @@ async def test_reattaches_selects_and_explains_failures(tmp_path: Path) -> None:
 
 
 async def test_preview_follows_the_policy_and_bad_numbers(tmp_path: Path) -> None:
-    app = training_app(make_train_project(tmp_path / "p"))
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_workers(pilot)
+    async with training(make_train_project(tmp_path / "p")) as (app, pilot):
         screen = app.screen
         screen.query_one("#tf-max_per_problem", Input).value = "1"
         from textual.widgets import Select
@@ -80,9 +85,7 @@ async def test_preview_follows_the_policy_and_bad_numbers(tmp_path: Path) -> Non
 
 
 async def test_launch_without_gold_notifies(tmp_path: Path) -> None:
-    app = training_app(make_gold_project(tmp_path / "p", with_gold=False))
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_workers(pilot)
+    async with training(make_gold_project(tmp_path / "p", with_gold=False)) as (app, pilot):
         assert "no gold yet" in str(app.screen.query_one("#train-preview", Static).render())
         await pilot.click("#train-launch")
         await wait_workers(pilot)
@@ -95,9 +98,7 @@ async def test_launch_without_gold_notifies(tmp_path: Path) -> None:
 async def test_launch_a_tiny_run_from_the_form(tmp_path: Path) -> None:
     model = make_tiny_model(tmp_path / "tiny")
     root = make_gold_project(tmp_path / "p")
-    app = training_app(root)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_workers(pilot)
+    async with training(root) as (app, pilot):
         screen = app.screen
         for field, value in {"student": str(model), "max_steps": "2", "max_length": "64",
                              "batch_size": "4", "name": "from-tui"}.items():  # fmt: skip
@@ -113,7 +114,7 @@ async def test_launch_a_tiny_run_from_the_form(tmp_path: Path) -> None:
                 break
             await pilot.pause(0.2)
         conn.close()
-        screen.reload()
+        await app.refresh_now()
         await wait_workers(pilot)
         assert [r["name"] for r in screen.runs] == ["from-tui"]
         assert screen.runs[0]["status"] == "done", screen.runs[0]["error"]

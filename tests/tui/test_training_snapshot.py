@@ -1,4 +1,5 @@
-"""Deterministic snapshot of the Training screen (seeded runs, fixed numbers, no clock)."""
+"""Deterministic snapshot of the Training screen (seeded runs, fixed numbers, no clock), hosted
+by the real app (key 4) like every other screen's snapshot."""
 
 from __future__ import annotations
 
@@ -7,20 +8,17 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from ekt_tui.screens.training import TrainingScreen
-from tests.tui.snap_app import SnapApp
+from tests.tui.helpers import make_app, settle
 from tests.tui.train_fixture import make_train_project
 
 
-async def settle(pilot: Pilot[None]) -> None:
-    for _ in range(3):
-        await pilot.pause(0.35)  # the preview is debounced by 0.3 s
-        await pilot.app.workers.wait_for_complete()
+async def _training(pilot: Pilot[None]) -> None:
+    await settle(pilot)
+    await pilot.press("4")
+    await settle(pilot, delay=0.35)  # the preview is debounced by 0.3 s
     await pilot.pause()
 
 
 def test_training_screen_snapshot(snap_compare: Any, tmp_path: Path) -> None:
-    app = SnapApp(
-        make_train_project(tmp_path / "p"), lambda project: TrainingScreen(project, poll=False)
-    )
-    assert snap_compare(app, terminal_size=(160, 48), run_before=settle)
+    app = make_app(make_train_project(tmp_path / "p"))
+    assert snap_compare(app, terminal_size=(160, 48), run_before=_training)
