@@ -41,17 +41,19 @@ def run_state(stats: RunStats, sampler_state: str, writing: bool) -> str:
     return state + (f" (this app: {sampler_state})" if sampler_state != "idle" else "")
 
 
+def loading_text(what: str, elapsed_s: float) -> Text:
+    return Text.assemble(
+        (f"{what}… {max(elapsed_s, 0):.0f} s", "bold yellow"),
+        "\n\nThe run appears here once the teacher is ready.",
+    )
+
+
 class RunPanel(Static):
     """Renders a `RunStats`; `show(None)` explains there is no run yet."""
 
     def show_loading(self, what: str, elapsed_s: float) -> None:
         """The teacher is starting (a local model loads before the run exists)."""
-        self.update(
-            Text.assemble(
-                (f"{what}… {max(elapsed_s, 0):.0f} s", "bold yellow"),
-                "\n\nThe run appears here once the teacher is ready.",
-            )
-        )
+        self.update(loading_text(what, elapsed_s))
 
     def show(
         self, stats: RunStats | None, now: float, sampler_state: str, *, writing: bool = False
