@@ -39,7 +39,7 @@ class DashboardScreen(LiveScreen):
         Binding("right_square_bracket", "run(1)", "Next run", show=False),
     ]
     COMMANDS_LIST = [
-        ("Start sampling…", "choose problems and parameters, see the estimate (s)", "start"),
+        ("Start sampling", "choose problems and parameters, see the estimate first (s)", "start"),
         ("Pause or resume sampling", "space", "pause_resume"),
         ("Stop sampling", "x", "stop"),
         ("Edit teacher and sampling config", "c", "config"),
