@@ -95,8 +95,10 @@ def eval(
         )
 
         last: list[Any] = []
+        # the model loads (or the teacher opens) before the first problem: say so meanwhile
+        waiting = phase_text("teacher" if teacher else "local", model or "the teacher")
         display = CliProgress(
-            "eval", live=live_terminal(), unit="problems", plain_every_s=0.0,
+            waiting, live=live_terminal(), unit="problems", plain_every_s=0.0,
             plain=lambda: f"eval: {last[-1].problems_done}/{last[-1].problems} problems,"
             f" {last[-1].samples} samples",
         )  # fmt: skip
@@ -106,8 +108,7 @@ def eval(
             display.phase(f"evaluating: {p.samples} samples")
             display.update(done=p.problems_done, total=p.problems, force=True)
 
-        with display:  # the model loads (or the teacher opens) before the first problem
-            display.phase(phase_text("teacher" if teacher else "local", model or "the teacher"))
+        with display:
             return await run_eval(project, options, on_progress=progress)
 
     _echo_results(run(go))

@@ -211,14 +211,12 @@ def sample_cmd(
         progress = _Progress()
         live = live_terminal(as_json)
         planned = await plan_dry_run(project, options) if live else None  # the bar's total
+        kind, _, spec = planned.teacher.partition(":") if planned else ("", "", "")
         display = CliProgress(
-            "sampling", live=live, unit="requests", plain=progress.line, plain_every_s=5.0,
-            total=planned.requests if planned else None,
+            phase_text(kind, spec) if planned else "sampling", live=live, unit="requests",
+            plain=progress.line, plain_every_s=5.0, total=planned.requests if planned else None,
         )  # fmt: skip
         with display:
-            if planned is not None:
-                kind, _, spec = planned.teacher.partition(":")
-                display.phase(phase_text(kind, spec))
             watcher = asyncio.create_task(_watch(project, progress, display))
             task = asyncio.create_task(sample(project, options, control=control))
             try:
