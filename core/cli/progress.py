@@ -76,14 +76,14 @@ class CliProgress:
                 TextColumn("{task.fields[unit]}"),
                 TextColumn("{task.fields[rate]}"),
                 TimeElapsedColumn(),
-                TextColumn("ETA"),
+                TextColumn("{task.fields[eta]}"),
                 TimeRemainingColumn(),
                 console=console,
                 refresh_per_second=4,
             )
             self._progress.start()
             self._task = self._progress.add_task(
-                self.what, total=self.total, unit=self.unit, rate=""
+                self.what, total=self.total, unit=self.unit, rate="", eta=self._eta_label()
             )
         return self
 
@@ -144,7 +144,11 @@ class CliProgress:
             completed=self.done,
             total=self.total,
             rate=f"{rate:,.0f} tok/s" if rate is not None else "",
+            eta=self._eta_label(),
         )
+
+    def _eta_label(self) -> str:
+        return "ETA" if self.total is not None else ""
 
     def _plain(self, force: bool) -> None:
         if self.plain is None:

@@ -257,7 +257,9 @@ class SampleDialog(ModalScreen[dict[str, Any] | None]):
         budget = f" (budget ${p.budget_usd:,.2f})" if p.budget_usd is not None else ""
         t.add_row("cost", f"≤ ${p.cost_bound_usd:,.4f}{budget}")
         pace = self.speed.pace(p.teacher)
-        if self.eta is None or pace is None:
+        if not p.requests:
+            t.add_row("ETA", "—")
+        elif self.eta is None or pace is None:
             unknown = "unknown (this teacher's speed is not measured yet)"
             t.add_row("ETA", Text(unknown, style="dim"))
         else:
