@@ -11,6 +11,7 @@ import click
 
 from core.cli.app import cli, run
 from core.cli.options import config_options, overrides
+from core.cli.progress import CliProgress, live_terminal, phase_text
 from core.errors import EvalError
 from core.project import Project
 from core.queries import list_evals as stored_evals
@@ -95,12 +96,22 @@ def eval(
             seed=seed,
         )
 
-        def progress(p: Any) -> None:
-            click.echo(
-                f"eval: {p.problems_done}/{p.problems} problems, {p.samples} samples", err=True
-            )
+        last: list[Any] = []
+        # the model loads (or the teacher opens) before the first problem: say so meanwhile
+        waiting = phase_text("teacher" if teacher else "local", model or "the teacher")
+        display = CliProgress(
+            waiting, live=live_terminal(), unit="problems", plain_every_s=0.0,
+            plain=lambda: f"eval: {last[-1].problems_done}/{last[-1].problems} problems,"
+            f" {last[-1].samples} samples",
+        )  # fmt: skip
 
-        return await run_eval(project, options, on_progress=progress)
+        def progress(p: Any) -> None:
+            last[:] = [p]
+            display.phase(f"evaluating: {p.samples} samples")
+            display.update(done=p.problems_done, total=p.problems, force=True)
+
+        with display:
+            return await run_eval(project, options, on_progress=progress)
 
     _echo_results(run(go))
 

@@ -9,7 +9,6 @@ import asyncio
 import contextlib
 import json
 import signal
-import sys
 import time
 from typing import Any
 
@@ -18,6 +17,7 @@ import click
 from core.cli.app import cli as root
 from core.cli.app import run
 from core.cli.options import config_options, overrides
+from core.cli.progress import CliProgress, live_terminal, phase_text
 from core.project import Project
 
 
@@ -28,7 +28,7 @@ def _split_ids(value: str | None) -> list[str] | None:
 
 
 class _Progress:
-    """One live line on stderr from the bus: requests, samples, verdicts, tokens, spend."""
+    """Counts from the bus: requests, samples, verdicts, tokens, spend (the plain line)."""
 
     def __init__(self) -> None:
         self.done = self.failed = self.samples = self.passed = self.verified = 0
@@ -36,9 +36,6 @@ class _Progress:
         self.cost = 0.0
         self.retries = 0
         self.started = time.monotonic()
-        self.tty = sys.stderr.isatty()
-        self.last = self.started  # a first line after the interval, not at once
-        self.shown = False
 
     def feed(self, event: Any) -> None:
         from core.events import CandidateAdded, CandidateVerified, RequestFailed, RequestFinished
@@ -67,19 +64,10 @@ class _Progress:
             f" · ${self.cost:.4f}"
         )
 
-    def show(self, force: bool = False) -> None:
-        now = time.monotonic()
-        if not force and now - self.last < (0.5 if self.tty else 5.0):
-            return
-        self.last = now
-        self.shown = True
-        if self.tty:
-            click.echo("\r\x1b[2K" + self.line(), nl=False, err=True)
-        else:
-            click.echo(self.line(), err=True)
 
+async def _watch(project: Project, progress: _Progress, display: CliProgress) -> None:
+    from core.events import RunStateChanged
 
-async def _watch(project: Project, progress: _Progress) -> None:
     # asyncio.wait, not wait_for: 3.11's wait_for can swallow the cancel that ends this task
     with project.bus.subscribe() as queue:
         getter: asyncio.Future[Any] | None = None
@@ -88,9 +76,13 @@ async def _watch(project: Project, progress: _Progress) -> None:
                 getter = getter or asyncio.ensure_future(queue.get())
                 await asyncio.wait({getter}, timeout=0.5)
                 if getter.done():
-                    progress.feed(getter.result())
+                    event = getter.result()
+                    progress.feed(event)
+                    started = isinstance(event, RunStateChanged) and event.state == "running"
+                    if started and event.message:  # the run exists: the teacher is ready
+                        display.phase(f"sampling {event.message}")
                     getter = None
-                progress.show()
+                display.update(done=progress.done + progress.failed, tokens=progress.tokens)
         finally:
             if getter is not None:
                 getter.cancel()
@@ -185,18 +177,24 @@ def sample_cmd(
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, on_signal)
         progress = _Progress()
-        watcher = asyncio.create_task(_watch(project, progress))
-        task = asyncio.create_task(sample(project, options, control=control))
-
-        try:
-            summary = await task
-        finally:
-            watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watcher
-            if progress.shown and progress.tty:
-                progress.show(force=True)
-                click.echo("", err=True)
+        live = live_terminal(as_json)
+        planned = await plan_dry_run(project, options) if live else None  # the bar's total
+        kind, _, spec = planned.teacher.partition(":") if planned else ("", "", "")
+        display = CliProgress(
+            phase_text(kind, spec) if planned else "sampling", live=live, unit="requests",
+            plain=progress.line, plain_every_s=5.0, total=planned.requests if planned else None,
+        )  # fmt: skip
+        with display:
+            watcher = asyncio.create_task(_watch(project, progress, display))
+            task = asyncio.create_task(sample(project, options, control=control))
+            try:
+                summary = await task
+            finally:
+                watcher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watcher
+                if live:
+                    display.update(done=progress.done + progress.failed, tokens=progress.tokens)
         return summary
 
     summary = run(go)

@@ -7,7 +7,6 @@ import contextlib
 import dataclasses
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import click
 
 from core.cli.app import cli, run
 from core.cli.options import config_option
+from core.cli.progress import CliProgress, live_terminal
 from core.errors import VerifyError
 from core.project import Project
 from core.queries import count_unverified, find_run_id, get_problem
@@ -29,19 +29,17 @@ async def _resolve_run(project: Project, run_ref: str | None) -> int | None:
     return run_id
 
 
-async def _progress(project: Project, total: int) -> None:
-    """A one-line counter on stderr while verifying (only on a terminal)."""
+async def _progress(project: Project, display: CliProgress) -> None:
+    """Verdicts from the bus into the live display (only on a terminal)."""
     from core.events import CandidateVerified
 
-    done, last = 0, 0.0
+    done = 0
     with project.bus.subscribe() as queue:
         while True:
             event = await queue.get()
             if isinstance(event, CandidateVerified):
                 done += 1
-                if time.monotonic() - last > 0.5:
-                    last = time.monotonic()
-                    click.echo(f"\rverified {done}/{total}", nl=False, err=True)
+                display.update(done=done)
 
 
 def _summary_line(result: dict[str, Any]) -> str:
@@ -89,19 +87,20 @@ def verify(
     async def go(project: Project) -> dict[str, Any]:
         run_id = await _resolve_run(project, run_ref)
         ticker = None
-        if sys.stderr.isatty() and not as_json:
-            total = await count_unverified(project.store, run_id)
-            ticker = asyncio.create_task(_progress(project, total))
-        try:
-            return await verify_pending(
-                project, run_id=run_id, workers=workers, timeout_s=timeout, memory_mb=memory_mb
-            )
-        finally:
-            if ticker is not None:
-                ticker.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await ticker
-                click.echo("\r", nl=False, err=True)
+        display = CliProgress("verifying", live=live_terminal(as_json), unit="candidates")
+        if display.live:
+            display.total = await count_unverified(project.store, run_id)
+            ticker = asyncio.create_task(_progress(project, display))
+        with display:
+            try:
+                return await verify_pending(
+                    project, run_id=run_id, workers=workers, timeout_s=timeout, memory_mb=memory_mb
+                )
+            finally:
+                if ticker is not None:
+                    ticker.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await ticker
 
     result = run(go)
     click.echo(json.dumps(result) if as_json else _summary_line(result))

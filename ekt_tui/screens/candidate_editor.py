@@ -1,5 +1,6 @@
 """Edit a candidate in a Python code editor; save = a new `edit` candidate linked to its parent,
-verified in the sandbox at once, its verdict shown here."""
+verified in the sandbox at once, its verdict shown here. With no candidate to start from the
+editor opens empty: a solution written from scratch, stored and verified the same way."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, TextArea
 
 from core import get_candidate
+from core.edits import save_new
 from ekt_tui.actions import save_edit
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.widgets.diff_view import DiffView
@@ -33,23 +35,30 @@ class CandidateEditor(LiveScreen):
         ("Editor: diff against the parent", "ctrl+d", "diff"),
     ]
 
-    def __init__(self, candidate: dict[str, Any], problem: dict[str, Any]) -> None:
+    def __init__(self, candidate: dict[str, Any] | None, problem: dict[str, Any]) -> None:
         super().__init__()
         self.parent_candidate = candidate
         self.problem = problem
         self.saved_id: int | None = None
 
     def compose(self) -> ComposeResult:
+        parent = self.parent_candidate
         yield Header()
         with Vertical(id="editor"):
-            yield Label(
-                f"editing candidate #{self.parent_candidate['id']} of {self.problem['id']}"
-                " — ctrl+s saves a new edit and verifies it",
-                id="editor-title",
-            )
+            if parent is None:
+                title = (
+                    f"a new solution for {self.problem['id']} (it has no candidate yet)"
+                    " — ctrl+s saves it and verifies it"
+                )
+            else:
+                title = (
+                    f"editing candidate #{parent['id']} of {self.problem['id']}"
+                    " — ctrl+s saves a new edit and verifies it"
+                )
+            yield Label(title, id="editor-title")
             with Horizontal(id="editor-main"):
                 yield TextArea.code_editor(
-                    self.parent_candidate["code"], language="python", id="editor-code"
+                    parent["code"] if parent else "", language="python", id="editor-code"
                 )
                 with VerticalScroll(id="editor-problem"):
                     yield ProblemInfo(id="editor-problem-info")
@@ -71,7 +80,10 @@ class CandidateEditor(LiveScreen):
     async def action_save(self) -> None:
         view = self.query_one(VerdictView)
         view.update("Saving and verifying in the sandbox…")
-        new_id, _ = await save_edit(self.ekt.project, self.parent_candidate["id"], self.code)
+        if self.parent_candidate is None:
+            new_id, _ = await save_new(self.ekt.project, self.problem["id"], self.code)
+        else:
+            new_id, _ = await save_edit(self.ekt.project, self.parent_candidate["id"], self.code)
         self.saved_id = new_id
         stored = await get_candidate(self.ekt.reader, new_id)
         view.show(stored)
@@ -80,6 +92,9 @@ class CandidateEditor(LiveScreen):
 
     def action_diff(self) -> None:
         view = self.query_one(DiffView)
+        if self.parent_candidate is None:
+            self.notify("A new solution has no parent to diff against", severity="warning")
+            return
         view.display = not view.display
         if view.display:
             view.show(

@@ -1,9 +1,14 @@
 """Dashboard: the current run's numbers, throughput sparklines, the live teacher stream, and the
-start / pause / resume / stop controls for sampling in this app's event loop."""
+start / pause / resume / stop controls for sampling in this app's event loop.
+
+`s` opens the start-sampling dialog (scope, parameters, core's dry-run estimate); the screen
+also follows the bus itself to measure each teacher's pace (the dialog's ETA) and to know when
+the run it started exists (before that the teacher is loading)."""
 
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 from textual import work
 from textual.app import ComposeResult
@@ -12,9 +17,12 @@ from textual.containers import Horizontal, Vertical
 from textual.timer import Timer
 from textual.widgets import Header, Label, Sparkline
 
+from core import ProblemFilter, RunStateChanged
 from ekt_tui.runs import RATE_WINDOW, OutcomeThrottle, RunStats, list_runs, run_core
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.config_form import ConfigForm
+from ekt_tui.screens.problems import ProblemsScreen
+from ekt_tui.screens.sample_dialog import ProblemsScope, SampleDialog, TeacherSpeed
 from ekt_tui.widgets.key_bar import KeyBar
 from ekt_tui.widgets.run_panel import RunPanel
 from ekt_tui.widgets.teacher_stream import TeacherStream
@@ -31,7 +39,7 @@ class DashboardScreen(LiveScreen):
         Binding("right_square_bracket", "run(1)", "Next run", show=False),
     ]
     COMMANDS_LIST = [
-        ("Start sampling", "run the configured teacher over the problems (s)", "start"),
+        ("Start sampling", "choose problems and parameters, see the estimate first (s)", "start"),
         ("Pause or resume sampling", "space", "pause_resume"),
         ("Stop sampling", "x", "stop"),
         ("Edit teacher and sampling config", "c", "config"),
@@ -47,6 +55,10 @@ class DashboardScreen(LiveScreen):
         self._shown: RunStats | None = None
         self._wake: Timer | None = None
         self._status: dict[int, str] = {}  # run id -> status last shown
+        self.speed = TeacherSpeed()
+        self._worker: object | None = None  # the sampler worker last seen
+        self._started_at = 0.0  # when it was first seen (app clock)
+        self._sampler_run: int | None = None  # the run it created or continued, once it exists
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -60,6 +72,42 @@ class DashboardScreen(LiveScreen):
         yield Label("Teacher stream", id="stream-title")
         yield TeacherStream(id="stream")
         yield KeyBar()
+
+    def on_mount(self) -> None:
+        self._follow_bus()
+        self.set_interval(1.0, self._loading_tick)
+
+    @work(group="bus", exit_on_error=False)
+    async def _follow_bus(self) -> None:
+        async for event in self.ekt.project.bus.stream():
+            self._track_sampler()
+            self.speed.feed(event)
+            if (
+                isinstance(event, RunStateChanged)
+                and event.state == "running"
+                and self._sampler_run is None
+                and self.ekt.sampler.running
+            ):
+                self._sampler_run = event.run_id
+                self.run_id = None  # follow the run this app is sampling
+
+    def _track_sampler(self) -> None:
+        """A new sampler worker (from here or another screen) starts a new loading phase."""
+        worker = self.ekt.sampler.worker
+        if worker is not self._worker:
+            self._worker = worker
+            self._started_at = self.ekt.clock()
+            self._sampler_run = None
+
+    @property
+    def loading(self) -> bool:
+        """The app's sampler runs but its run does not exist yet: the teacher is starting."""
+        self._track_sampler()
+        return self.ekt.sampler.running and self._sampler_run is None
+
+    def _loading_tick(self) -> None:
+        if self.loading:
+            self.ekt.live.dirty = True
 
     async def refresh_data(self) -> None:
         reader, now = self.ekt.reader, self.ekt.clock()
@@ -95,7 +143,16 @@ class DashboardScreen(LiveScreen):
 
     def _show(self, stats: RunStats | None) -> None:
         self._shown = stats
-        self.query_one(RunPanel).show(stats, self.ekt.clock(), self.ekt.sampler.state)
+        panel = self.query_one(RunPanel)
+        if self.loading:
+            local = self.ekt.project.config.teacher.backend == "local"
+            panel.show_loading(
+                "loading model" if local else "starting the teacher",
+                self.ekt.clock() - self._started_at,
+            )
+        else:
+            mine = self.ekt.sampler.running and stats is not None and stats.id == self._sampler_run
+            panel.show(stats, self.ekt.clock(), self.ekt.sampler.state, writing=mine)
         if stats is None:
             return
         req = stats.request_rate
@@ -110,9 +167,43 @@ class DashboardScreen(LiveScreen):
         )
 
     def action_start(self) -> None:
-        if self.ekt.sampler.start() is not None:
+        if self.ekt.sampler.running:
+            self.notify("A sampling run is already in progress", severity="warning")
+            return
+        scope, count = self._problems_scope()
+        dialog = SampleDialog(
+            self.ekt.project, self.ekt.reader, self.speed, scope=scope, scope_count=count,
+            resolve_teachers=self._label_runs,
+        )  # fmt: skip
+        self.app.push_screen(dialog, self._start_with)
+
+    def _start_with(self, options: dict[str, Any] | None) -> None:
+        """The dialog's answer: None starts nothing."""
+        if options is None:
+            return
+        if self.ekt.sampler.start(**options) is not None:
             self.notify("Sampling started")
             self.run_id = None
+            self.ekt.live.dirty = True
+
+    def _problems_scope(self) -> tuple[ProblemsScope | None, int]:
+        """The Problems screen's filter/search when one is set (its screen lives in its mode's
+        stack once visited)."""
+        for stack in getattr(self.app, "_screen_stacks", {}).values():
+            for screen in stack:
+                if isinstance(screen, ProblemsScreen) and screen.is_mounted:
+                    plist = screen.plist
+                    if plist.flt != ProblemFilter.ALL or plist.search:
+                        return ProblemsScope(plist.flt, plist.search), plist.total
+        return None, 0
+
+    async def _label_runs(self) -> None:
+        """Name the teacher of each run the speed meter measured (as its dry run names it)."""
+        now = self.ekt.clock()
+        for run_id in self.speed.unlabelled():
+            stats = await run_core(self.ekt.reader, run_id, now)
+            if stats is not None:
+                self.speed.teachers[run_id] = stats.teacher
 
     def action_pause_resume(self) -> None:
         sampler = self.ekt.sampler
@@ -130,7 +221,10 @@ class DashboardScreen(LiveScreen):
         if not self.ekt.sampler.running:
             self.notify("No sampling run in progress in this app", severity="warning")
             return
-        self.notify("Stopping: requests in flight finish first")
+        self.notify(
+            "Stopping: requests in flight are cancelled and stay pending; the run stays"
+            " resumable (s with the same settings continues it)"
+        )
         self.run_worker(self.ekt.sampler.stop(), group="sampling-stop", exit_on_error=False)
 
     def action_config(self) -> None:

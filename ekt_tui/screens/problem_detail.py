@@ -15,6 +15,7 @@ from core import get_candidate, get_problem
 from ekt_tui.actions import toggle_gold
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.candidate_editor import CandidateEditor
+from ekt_tui.screens.confirm import ConfirmScreen
 from ekt_tui.widgets.candidate_list import CandidateList
 from ekt_tui.widgets.diff_view import DiffView
 from ekt_tui.widgets.key_bar import KeyBar
@@ -32,7 +33,7 @@ class ProblemDetailScreen(LiveScreen):
         Binding("d", "diff", "Diff vs parent"),
     ]
     COMMANDS_LIST = [
-        ("Candidate: edit in the code editor", "e", "edit"),
+        ("Candidate: edit in the code editor (or write one)", "e", "edit"),
         ("Candidate: mark or unmark as gold", "g", "gold"),
         ("Candidate: diff against its parent", "d", "diff"),
         ("Back to the problem list", "escape", "back"),
@@ -122,7 +123,12 @@ class ProblemDetailScreen(LiveScreen):
         if row is None:
             self.candidate = None
             code.load_text("")
-            self.query_one(VerdictView).show(None)
+            view = self.query_one(VerdictView)
+            view.show(None)
+            if self.problem is not None and not self.query_one(CandidateList).total:
+                view.update(
+                    "No candidate yet: e writes a solution from scratch (verified on save)."
+                )
             return
         fresh = await get_candidate(self.ekt.reader, row.id)
         changed = self.candidate is None or fresh is None or self.candidate["id"] != fresh["id"]
@@ -160,17 +166,43 @@ class ProblemDetailScreen(LiveScreen):
             await self._render_diff()
 
     def action_edit(self) -> None:
-        if self.candidate is None or self.problem is None:
-            self.notify("No candidate to edit", severity="warning")
+        """Edit the selected candidate; with none (the problem has no candidate yet) write a
+        solution from scratch."""
+        if self.problem is None:
+            self.notify("The problem is still loading", severity="warning")
+            return
+        if self.candidate is None and self.query_one(CandidateList).total:
+            self.notify("No candidate selected", severity="warning")
             return
         self.app.push_screen(CandidateEditor(self.candidate, self.problem))
 
-    @work(group="detail-gold", exit_on_error=False)
-    async def action_gold(self) -> None:
-        if self.candidate is None:
+    def action_gold(self) -> None:
+        """Toggle gold; forcing a candidate that did not pass into gold asks first (it would
+        train the student on a program the verifier rejected)."""
+        c = self.candidate
+        if c is None:
             self.notify("No candidate selected", severity="warning")
             return
-        now_gold = await toggle_gold(self.ekt.project, self.candidate)
-        state = "is" if now_gold else "is no longer"
-        self.notify(f"Candidate #{self.candidate['id']} {state} gold")
+        if c.get("gold") or c.get("v_status") == "pass":
+            self._toggle_gold(c)
+            return
+        status = c.get("v_status") or "not verified yet"
+        detail = f" ({c['v_detail']})" if c.get("v_detail") else ""
+        question = (
+            f"Candidate #{c['id']} did not pass: {status}{detail}.\n"
+            "Override its verdict and make it gold? The student will train on it."
+        )
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._toggle_gold(c)
+
+        self.app.push_screen(ConfirmScreen(question, yes="Make gold", no="Cancel"), answered)
+
+    @work(group="detail-gold", exit_on_error=False)
+    async def _toggle_gold(self, candidate: dict[str, Any]) -> None:
+        now_gold = await toggle_gold(self.ekt.project, candidate)
+        forced = now_gold and candidate.get("v_status") != "pass"
+        state = "is gold (by override)" if forced else "is" if now_gold else "is no longer"
+        self.notify(f"Candidate #{candidate['id']} {state}" + ("" if forced else " gold"))
         await self.refresh_data()

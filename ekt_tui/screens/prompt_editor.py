@@ -1,5 +1,8 @@
 """Prompt editor: the few-shot template in a code editor, a live preview for a real problem with
-its token count, save as a new version with a note, each version's yield, try on 5 problems."""
+its token count, save as a new version with a note, each version's yield, try on 5 problems.
+
+An edit that is not saved is marked ● in the title; quitting, going to another screen or
+loading another version first asks (ConfirmScreen) rather than dropping it."""
 
 from __future__ import annotations
 
@@ -27,6 +30,7 @@ from core import (
     save_prompt,
 )
 from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.confirm import ConfirmScreen
 from ekt_tui.screens.note_prompt import NotePrompt
 from ekt_tui.widgets.candidate_list import verdict_glyph
 from ekt_tui.widgets.key_bar import KeyBar
@@ -63,6 +67,8 @@ class PromptEditorScreen(LiveScreen):
         self.numbers: dict[int, int] = {}  # version id -> version number
         self.try_run: str | None = None
         self.try_problems: list[str] = []
+        self.saved_text = ""  # the template as last loaded or saved: anything else is unsaved
+        self.base_label = ""
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -82,6 +88,13 @@ class PromptEditorScreen(LiveScreen):
         yield KeyBar()
 
     async def on_mount(self) -> None:
+        # The app's quit and screen keys, shadowed here to ask first while an edit is unsaved.
+        # (help re-bound first only to keep the key bar's order: help, quit, screens)
+        self._bindings.bind("question_mark,f1", "app.help", "Help")
+        self._bindings.bind("q", "quit_asking", "Quit")
+        for key, label in self.ekt.screen_keys.values():
+            self._bindings.bind(key, f"leave('{key}')", label)
+        self.refresh_bindings()
         table = self.query_one("#versions", DataTable)
         table.add_columns("version", "note", "runs", "cands", "pass", "gold")
         names = await prompt_names(self.ekt.reader)
@@ -97,9 +110,49 @@ class PromptEditorScreen(LiveScreen):
         self.base_id = version.id
         self.problem = await self._preview_problem(name)
         editor = self.query_one("#template", TextArea)
+        self.saved_text, self.base_label = version.template, version.label
         editor.load_text(version.template)
-        self.query_one("#prompt-title", Label).update(f"template {version.label} (editing)")
+        self._title()
         await self.refresh_data()
+
+    @property
+    def dirty(self) -> bool:
+        """The editor holds a template that is not the version it was loaded from or saved as."""
+        return bool(self.prompt_name) and self.query_one("#template", TextArea).text != (
+            self.saved_text
+        )
+
+    def _title(self) -> None:
+        title = self.query_one("#prompt-title", Label)
+        if self.dirty:
+            title.update(f"[b yellow]●[/] template {self.base_label} (edited, not saved: ctrl+s)")
+        else:
+            title.update(f"template {self.base_label} (editing)")
+
+    def _unless_unsaved(self, what: str, then: Any) -> None:
+        """Run `then()` now, or after a yes when the edit is not saved."""
+        if not self.dirty:
+            then()
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                then()
+
+        question = f"The edit of {self.base_label} is not saved. {what} and drop it?"
+        self.app.push_screen(
+            ConfirmScreen(question, yes="Drop the edit", no="Keep editing"), answered
+        )
+
+    def action_quit_asking(self) -> None:
+        self._unless_unsaved("Quit", lambda: self.run_worker(self.app.action_quit()))
+
+    def action_leave(self, key: str) -> None:
+        mode = next((m for m, (k, _) in self.ekt.screen_keys.items() if k == key), None)
+        if mode is None or mode == self.app.current_mode:
+            return
+        label = self.ekt.screen_keys[mode][1]
+        self._unless_unsaved(f"Go to {label}", lambda: self.run_worker(self.app.switch_mode(mode)))
 
     async def _preview_problem(self, name: str) -> dict[str, Any] | None:
         chosen = getattr(self.ekt, "selected_problem_id", None)
@@ -111,9 +164,28 @@ class PromptEditorScreen(LiveScreen):
         return await first_problem_of_kind(self.ekt.reader, kinds)
 
     @on(Select.Changed, "#prompt-name")
-    async def _name_changed(self, event: Select.Changed) -> None:
-        if isinstance(event.value, str) and event.value != self.prompt_name:
-            await self.load_prompt(event.value)
+    def _name_changed(self, event: Select.Changed) -> None:
+        name = event.value
+        if isinstance(name, str) and name != self.prompt_name:
+
+            def load() -> None:
+                self.run_worker(self.load_prompt(name), group="prompt-load", exclusive=True)
+
+            def back() -> None:
+                with event.select.prevent(Select.Changed):
+                    event.select.value = self.prompt_name
+
+            if not self.dirty:
+                load()
+                return
+
+            def answered(yes: bool | None) -> None:
+                load() if yes else back()
+
+            question = f"The edit of {self.base_label} is not saved. Open {name} and drop it?"
+            self.app.push_screen(
+                ConfirmScreen(question, yes="Drop the edit", no="Keep editing"), answered
+            )
 
     async def refresh_data(self) -> None:
         if not self.prompt_name:
@@ -164,6 +236,7 @@ class PromptEditorScreen(LiveScreen):
     @on(TextArea.Changed, "#template")
     def _template_changed(self) -> None:
         self.update_preview()
+        self._title()
 
     def update_preview(self) -> None:
         text = self.query_one("#template", TextArea).text
@@ -198,7 +271,8 @@ class PromptEditorScreen(LiveScreen):
             self.ekt.project.store, self.prompt_name, text, note, self.base_id
         )
         self.base_id = saved.id
-        self.query_one("#prompt-title", Label).update(f"template {saved.label} (editing)")
+        self.saved_text, self.base_label = text, saved.label
+        self._title()
         self.notify(f"Saved {saved.label}")
         await self.refresh_data()
         if then_try:
@@ -209,11 +283,15 @@ class PromptEditorScreen(LiveScreen):
         if not self.version_ids:
             return
         vid = self.version_ids[table.cursor_row]
-        self.base_id = vid
-        self.query_one("#template", TextArea).load_text(self.templates[vid])
-        self.query_one("#prompt-title", Label).update(
-            f"template {self.prompt_name} {table.get_row_at(table.cursor_row)[0]} (editing)"
-        )
+        label = f"{self.prompt_name} {table.get_row_at(table.cursor_row)[0]}"
+
+        def load() -> None:
+            self.base_id = vid
+            self.saved_text, self.base_label = self.templates[vid], label
+            self.query_one("#template", TextArea).load_text(self.templates[vid])
+            self._title()
+
+        self._unless_unsaved(f"Load {label}", load)
 
     def action_try_five(self) -> None:
         """Sample TRY_N problems with this template and the configured teacher. An edited

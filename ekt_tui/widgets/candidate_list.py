@@ -24,6 +24,16 @@ def verdict_glyph(status: str | None) -> tuple[str, str]:
     return "!", VERDICT_COLOURS.get(status, "magenta")
 
 
+def gold_mark(gold: bool, override: int | None, status: str | None) -> tuple[str, str]:
+    """✦ (yellow) for gold by its verdict; ◆ (magenta) for gold by a human override of a
+    verdict that did not pass, so forced gold never looks like a real pass."""
+    if not gold:
+        return " ", ""
+    if override == 1 and status != "pass":
+        return "◆", "magenta"
+    return "✦", "yellow"
+
+
 class CandidateList(WindowedList[CandidateRow]):
     @dataclass
     class CandidateHighlighted(Message):
@@ -48,14 +58,14 @@ class CandidateList(WindowedList[CandidateRow]):
     def render_row(self, row: CandidateRow, width: int, selected: bool) -> Strip:
         glyph, colour = verdict_glyph(row.status)
         base = Style(reverse=True) if selected else Style()
-        gold = "✦" if row.gold else " "
+        gold, gold_colour = gold_mark(row.gold, row.gold_override, row.status)
         origin = row.source if row.parent_id is None else f"{row.source}←#{row.parent_id}"
         index = f"[{row.sample_index}]" if row.sample_index is not None else ""
         head = f"#{row.id:<6}{origin + index:<16}{row.status or 'pending':<9}"
         rest = max(width - 4 - len(head), 0)
         segments = [
             Segment(f"{glyph}", base + Style(color=colour, bold=True)),
-            Segment(f"{gold} ", base + Style(color="yellow", bold=True)),
+            Segment(f"{gold} ", base + Style(color=gold_colour or "yellow", bold=True)),
             Segment(head, base),
             Segment(row.detail[:rest].ljust(rest), base + Style(dim=not selected)),
         ]

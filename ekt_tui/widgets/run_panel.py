@@ -31,10 +31,33 @@ def duration(seconds: float | None) -> str:
     return f"{s}s"
 
 
+def run_state(stats: RunStats, sampler_state: str, writing: bool) -> str:
+    """The state to show: never `done` while this app's sampler still writes the run, or while
+    some of its requests are not finished yet (the store says done only at the very end)."""
+    state = stats.status
+    unfinished = stats.requests_done + stats.requests_failed < stats.requests
+    if state == "done" and (writing or unfinished):
+        state = "writing results"
+    return state + (f" (this app: {sampler_state})" if sampler_state != "idle" else "")
+
+
+def loading_text(what: str, elapsed_s: float) -> Text:
+    return Text.assemble(
+        (f"{what}… {max(elapsed_s, 0):.0f} s", "bold yellow"),
+        "\n\nThe run appears here once the teacher is ready.",
+    )
+
+
 class RunPanel(Static):
     """Renders a `RunStats`; `show(None)` explains there is no run yet."""
 
-    def show(self, stats: RunStats | None, now: float, sampler_state: str) -> None:
+    def show_loading(self, what: str, elapsed_s: float) -> None:
+        """The teacher is starting (a local model loads before the run exists)."""
+        self.update(loading_text(what, elapsed_s))
+
+    def show(
+        self, stats: RunStats | None, now: float, sampler_state: str, *, writing: bool = False
+    ) -> None:
         if stats is None:
             self.update(
                 Text.assemble(
@@ -50,7 +73,7 @@ class RunPanel(Static):
         t = Table.grid(padding=(0, 2))
         t.add_column(style="bold", no_wrap=True, min_width=10)
         t.add_column()
-        state = stats.status + (f" (this app: {sampler_state})" if sampler_state != "idle" else "")
+        state = run_state(stats, sampler_state, writing)
         t.add_row("run", f"#{stats.id} {stats.name} — {state}")
         t.add_row("teacher", stats.teacher)
         t.add_row("prompt", stats.prompt)

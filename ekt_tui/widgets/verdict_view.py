@@ -20,7 +20,9 @@ def verdict_renderable(c: dict[str, Any]) -> Group:
     glyph, colour = verdict_glyph(status)
     head = Text()
     head.append(f"{glyph} {status or 'pending'}", style=f"bold {colour}")
-    if c.get("gold_override") is not None:
+    if c.get("gold_override") == 1 and status != "pass":
+        head.append("  ◆ gold by override (the verdict did not pass)", style="bold magenta")
+    elif c.get("gold_override") is not None:
         head.append(f"  gold override: {'on' if c['gold_override'] else 'off'}", style="yellow")
     if status is None:
         head.append("  not verified yet", style="dim")

@@ -191,7 +191,9 @@ async def test_mark_and_unmark_gold(tmp_path: Path) -> None:
         await refreshed(pilot)
         await pilot.press("down", "enter")  # demo/mul, candidate #4 (fail)
         await refreshed(pilot)
-        await pilot.press("g")
+        await pilot.press("g")  # a failing candidate: asks first
+        await settle(pilot)
+        await pilot.press("y")
         await settle(pilot)
         await refreshed(pilot)
         clist = app.screen.query_one(CandidateList)

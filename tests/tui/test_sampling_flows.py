@@ -70,6 +70,14 @@ async def _until(pilot: Pilot[None], test: Any, rounds: int = 200) -> None:
     raise AssertionError("condition never held")
 
 
+async def _start(pilot: Pilot[None]) -> None:
+    """`s` opens the start-sampling dialog; Enter (its focused Start button) starts."""
+    await pilot.press("s")
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
 def _run_rows(root: Path) -> list[tuple[Any, ...]]:
     conn = connect_sync(root / "ekt.db", readonly=True)
     try:
@@ -85,8 +93,7 @@ async def test_start_sampling_streams_stores_and_verifies(
     app = _app(root)
     async with app.run_test(size=(140, 40)) as pilot:
         await refreshed(pilot)
-        await pilot.press("s")
-        await settle(pilot)
+        await _start(pilot)
         assert app.sampler.worker is not None
         await app.sampler.worker.wait()
         await refreshed(pilot)
@@ -115,7 +122,7 @@ async def test_pause_resume_and_stop(tmp_path: Path) -> None:
         app = _app(root)
         async with app.run_test(size=(140, 40)) as pilot:
             await refreshed(pilot)
-            await pilot.press("s")
+            await _start(pilot)
             await _until(pilot, lambda: [r[2] for r in _run_rows(root)] == ["done", "running"])
             await pilot.press("space")
             assert app.sampler.state == "paused" and app.sampler.control.paused
@@ -176,8 +183,7 @@ async def test_unreachable_teacher_is_a_notification(tmp_path: Path) -> None:
     app = _app(root)
     async with app.run_test(size=(140, 40)) as pilot:
         await refreshed(pilot)
-        await pilot.press("s")
-        await settle(pilot)
+        await _start(pilot)
         with contextlib.suppress(Exception):
             await app.sampler.worker.wait()  # type: ignore[union-attr]
         await settle(pilot)
@@ -194,7 +200,7 @@ async def test_quit_stops_the_run_cleanly(tmp_path: Path) -> None:
         app = _app(root)
         async with app.run_test(size=(140, 40)) as pilot:
             await refreshed(pilot)
-            await pilot.press("s")
+            await _start(pilot)
             await _until(pilot, lambda: [r[2] for r in _run_rows(root)] == ["done", "running"])
             await pilot.press("q")
             await _until(pilot, lambda: not app.is_running)
