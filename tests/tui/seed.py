@@ -87,8 +87,10 @@ def _add_run(conn: object) -> None:
         " updated_at) VALUES (1, 'run-1', ?, ?, 'done', 1.0, ?, ?)",
         [teacher, json.dumps({"n": 2}), T0, T0 + 30],
     )
-    conn.execute(  # type: ignore[attr-defined]
-        "INSERT INTO run_prompts(run_id, kind, prompt_id) VALUES (1, 'answer', 1)"
+    # the run sampled every seeded kind with prompt #1 (what migrating a v1 store gives)
+    conn.executemany(  # type: ignore[attr-defined]
+        "INSERT INTO run_prompts(run_id, kind, prompt_id) VALUES (1, ?, 1)",
+        [(k,) for k in sorted({p[1] for p in PROBLEMS})],
     )
     problems = sorted({c[0] for c in CANDIDATES})
     conn.executemany(  # type: ignore[attr-defined]
