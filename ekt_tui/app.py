@@ -18,6 +18,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding
 from textual.screen import Screen
+from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from core import Project, Store
@@ -163,10 +164,17 @@ class EktApp(App[None]):
         finally:
             self._refreshing = False
             if isinstance(screen, LiveScreen) and screen.repaint_after_refresh:
-                # A mode switch repaints the new screen when its own short batch ends, but
-                # not while this one is open; a refresh that changed nothing paints nothing.
+                # see switch_mode; a refresh that changed nothing would paint nothing
                 screen.repaint_after_refresh = False
                 screen.refresh()
+
+    def switch_mode(self, mode: str) -> AwaitMount:
+        """Textual repaints the new mode's screen when the switch's short update batch ends,
+        but not if a refresh batch is open then: that refresh repaints it instead."""
+        await_mount = super().switch_mode(mode)
+        if isinstance(self.screen, LiveScreen):
+            self.screen.repaint_after_refresh = True
+        return await_mount
 
     async def refresh_now(self) -> None:
         """Refresh the current screen at once (tests; after a save)."""

@@ -37,10 +37,9 @@ class LiveScreen(Screen[None]):
         """Re-query what is on screen; called at most TICKS_PER_S times a second."""
 
     repaint_after_refresh = False
-    """Set on resume: the first refresh after it repaints the whole screen (see EktApp)."""
+    """Set by a mode switch: the next refresh repaints the whole screen (see EktApp)."""
 
     async def on_screen_resume(self) -> None:
-        self.repaint_after_refresh = True
         self.ekt.request_refresh()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:

@@ -55,7 +55,7 @@ class EvaluationScreen(LiveScreen):
     async def refresh_data(self) -> None:
         rows = await comparison_rows(self.ekt.reader)
         if rows != self.rows or not self._rendered:
-            self._rendered = True
+            self._rendered = False  # until all of it is shown: a refresh that fails redraws
             self.rows = rows
             self.query_one(EvalTable).show_rows(rows)
             bars = self.query_one(EvalBars)
@@ -63,6 +63,7 @@ class EvaluationScreen(LiveScreen):
             if bars.k not in ks:
                 bars.k = ks[0]
             bars.show_rows(rows)
+            self._rendered = True
         await self._show_detail()
 
     def _ks(self) -> list[int]:

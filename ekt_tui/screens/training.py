@@ -65,6 +65,7 @@ class TrainingScreen(LiveScreen):
         self._shown: tuple[Any, ...] | None = None  # what the right-hand side shows
         self._preview_timer: Timer | None = None
         self._active_timer: Timer | None = None
+        self._mounted = False  # a refresh may come first (on resume): it waits for on_mount
 
     @property
     def project(self) -> Project:
@@ -95,9 +96,13 @@ class TrainingScreen(LiveScreen):
         )
         self.query_one(TrainRunsTable).focus()
         self.schedule_preview()
+        self._mounted = True
 
     # -- data ------------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
+        if not self._mounted:  # the checkpoint table has no columns yet: at the next tick
+            self.ekt.live.dirty = True
+            return
         reader = self.ekt.reader
         runs = await list_train_runs(reader)
         ids = [r["id"] for r in runs]
@@ -105,8 +110,8 @@ class TrainingScreen(LiveScreen):
             active = [r["id"] for r in runs if r["status"] in ACTIVE]
             self.selected = (active or ids or [None])[0]
         if runs != self.runs or self._shown is None:
-            self.runs = runs
             self.query_one(TrainRunsTable).show_runs(runs, self.selected)
+            self.runs = runs
         if self._active_timer is None and any(r["status"] in ACTIVE for r in runs):
             self._active_timer = self.set_timer(ACTIVE_CHECK_S, self._check_active)
         await self._show_selected()
@@ -137,7 +142,7 @@ class TrainingScreen(LiveScreen):
         shown = (run, len(events), checkpoints)
         if shown == self._shown:
             return
-        self._shown = shown
+        self._shown = None  # until all of it is shown: a refresh that fails here redraws
         self.query_one(TrainProgress).show(run, events)
         title = f"{run['name']}: loss per step" if run else "training loss"
         self.query_one(LossPlot).show(events, title)
@@ -163,6 +168,7 @@ class TrainingScreen(LiveScreen):
             "cancelled",
             "failed",
         )
+        self._shown = shown
 
     def _short(self, text: str) -> str:
         """Paths inside the project shown relative to it (short, and the same on any machine)."""
