@@ -80,9 +80,10 @@ def verify(
             click.echo(json.dumps(dataclasses.asdict(cal)))
             return
         click.echo(
-            f"timed {cal.n} reference programs ({cal.passed} passed): median"
-            f" {cal.median_s * 1000:.1f} ms, p95 {cal.p95_s * 1000:.1f} ms, max"
-            f" {cal.max_s * 1000:.1f} ms\nsuggested [verifier] timeout_s ="
+            f"timed {cal.n} programs ({cal.references} reference solutions, every one the"
+            f" problems carry; {cal.n - cal.references} passing candidates; {cal.passed}"
+            f" passed): median {cal.median_s * 1000:.1f} ms, p95 {cal.p95_s * 1000:.1f} ms,"
+            f" max {cal.max_s * 1000:.1f} ms ({cal.slowest})\nsuggested [verifier] timeout_s ="
             f" {cal.suggested_timeout_s:g} (now {cal.current_timeout_s:g})"
         )
         return
@@ -144,9 +145,16 @@ def check(file: Path, problem_id: str, as_json: bool, timeout: float | None) -> 
     if as_json:
         click.echo(json.dumps(verdict.to_dict()))
     else:
-        click.echo(f"{verdict.status}: {verdict.detail} ({verdict.duration_s * 1000:.0f} ms)")
+        from core.sanitize import sanitize_for_terminal as safe
+
+        mark = "" if verdict.trusted_harness else " [untrusted harness]"
+        flags = "".join(f" [{f}]" for f in verdict.flags if f != "untrusted-harness")
+        click.echo(
+            f"{verdict.status}{flags}{mark}: {safe(verdict.detail, keep_newlines=False)}"
+            f" ({verdict.duration_s * 1000:.0f} ms)"
+        )
         if verdict.output and verdict.status != "pass":
-            click.echo("output:\n" + verdict.output.rstrip()[-2000:])
+            click.echo("output:\n" + safe(verdict.output.rstrip()[-2000:]))
     sys.exit(0 if verdict.status == "pass" else 2)
 
 

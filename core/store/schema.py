@@ -249,7 +249,14 @@ CREATE TRIGGER verdicts_ad AFTER DELETE ON verdicts BEGIN
 END;
 """
 
-MIGRATIONS: list[str] = [V1]
+VERDICT_FLAGS = """
+ALTER TABLE verdicts ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+"""
+"""Verdict flags, a JSON list: `untrusted-harness` (a test ran inside the candidate's
+interpreter), `spurious` (a pass that does not compute its answer). Touches only `verdicts`,
+so it applies after any other migration."""
+
+MIGRATIONS: list[str] = [V1, VERDICT_FLAGS]
 """Migration i brings a store from user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -126,6 +126,10 @@ class Worker:
         )
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            # Nothing of the other jobs stays reachable from the child's frames.
+            self.queue.clear()
+            self.inbuf = b""
+            self.running.clear()
             try:
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
@@ -291,7 +295,8 @@ def classify(run: Running, duration: float) -> dict[str, Any]:
         result["status"] = "output-limit"
         result["error_message"] = f"wrote more than {MAX_REPORT // 1024} KB to the report channel"
     elif report is not None:
-        result.update(report)
+        result["status"] = "reported"  # the child's word, validated by the engine
+        result["report"] = report
     elif run.killed == "timeout":
         result["status"] = "timeout"
         result["error_message"] = f"still running after {timeout:g} s (wall clock)"
