@@ -35,7 +35,7 @@ class Probe:
     """One trusted test: `call` runs in the candidate (or outside when it names nothing of
     the candidate's), `outside` maps each operand name to an expression evaluated outside."""
 
-    op: str  # eq | ne | is | truthy | falsy | isclose | absdiff
+    op: str  # eq | ne | is | truthy | isclose | absdiff
     source: str  # the test as written (for the detail)
     call: str
     call_outside: bool = False
@@ -109,14 +109,23 @@ def _probe_of_assert(stmt: ast.Assert, source: str, names: frozenset[str] | None
     def outside(n: ast.AST) -> bool:
         return _is_outside(n, names)
 
+    def in_candidate(n: ast.AST) -> bool:
+        """Asserts name no candidate function explicitly: only a literal side is surely not
+        the candidate's (MBPP has a task whose function is called `sum`)."""
+        if names is None:
+            return not shapes_literal(n)
+        return not outside(n)
+
     def pair(op: str, a: ast.expr, b: ast.expr, **extra: Any) -> Probe | None:
-        if outside(b):
+        if shapes_literal(b) or (outside(b) and in_candidate(a)):
             call, want = a, b
-        elif outside(a):
+        elif shapes_literal(a) or (outside(a) and in_candidate(b)):
             call, want = b, a
+        elif outside(b):
+            call, want = a, b
         else:
             return None
-        return Probe(op, source, _src(call), outside(call), {"want": _src(want)}, **extra)
+        return Probe(op, source, _src(call), not in_candidate(call), {"want": _src(want)}, **extra)
 
     if isinstance(node, ast.Compare) and len(node.ops) == 1:
         left, op, right = node.left, node.ops[0], node.comparators[0]
@@ -149,11 +158,17 @@ def _probe_of_assert(stmt: ast.Assert, source: str, names: frozenset[str] | None
             return None
         kw = {str(k.arg): _src(k.value) for k in node.keywords}
         return Probe(probe.op, source, probe.call, probe.call_outside, {**probe.outside, **kw})
+    # Truthiness is the candidate's own word about its own object (`not` cannot be patched):
+    # evaluated there, sent back as a plain bool.
     if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-        return Probe("falsy", source, _src(node.operand), outside(node.operand))
+        return Probe("truthy", source, f"not ({_src(node.operand)})", not in_candidate(node))
     if isinstance(node, ast.Call | ast.Name | ast.Attribute | ast.Subscript | ast.Constant):
-        return Probe("truthy", source, _src(node), outside(node))
+        return Probe("truthy", source, f"not not ({_src(node)})", not in_candidate(node))
     return None
+
+
+def shapes_literal(node: ast.AST) -> bool:
+    return literal_value(_src(node))[0]
 
 
 def _dotted(node: ast.AST) -> str:
@@ -295,9 +310,7 @@ def compare(probe: Probe, got: Any, want: dict[str, Any]) -> Outcome:
                 and want["want"] in (None, True, False)
             )
         elif op == "truthy":
-            ok = bool(got)
-        elif op == "falsy":
-            ok = not got
+            ok = got is True
         elif op == "isclose":
             kw = {k: want[k] for k in ("rel_tol", "abs_tol") if k in want}
             ok = math.isclose(_num(got), _num(want["want"]), **kw)

@@ -10,6 +10,7 @@ literals are computed once per problem in a clean child that never ran a candida
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import math
@@ -336,7 +337,13 @@ def make_verdict(
     candidate can send: a report outside the protocol is a `crashed` verdict."""
     prepared = prepared or Prepared(spec, plan_for(spec))
     try:
-        return _make_verdict(result, spec, tolerance, prepared)
+        verdict = _make_verdict(result, spec, tolerance, prepared)
+        texts = {
+            k: clean_text(v)
+            for k in ("detail", "returned", "error_type", "error_message", "trace", "output")
+            if isinstance(v := getattr(verdict, k), str)
+        }
+        return dataclasses.replace(verdict, **texts)
     except (BadReport, values.DecodeError, KeyError, TypeError, ValueError, RecursionError) as exc:
         return Verdict(
             status="crashed",
