@@ -45,6 +45,8 @@ ON CONFLICT(candidate_id) DO UPDATE SET
   trace = excluded.trace, output = excluded.output, duration_s = excluded.duration_s,
   flags = excluded.flags, verifier = excluded.verifier, created_at = excluded.created_at
 """
+
+
 def effective_config(
     base: VerifierSection,
     *,
