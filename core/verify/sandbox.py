@@ -96,6 +96,9 @@ def setup_worker(allow_root_drop: bool = True) -> Isolation:
     iso = Isolation(root=os.geteuid() == 0)
     iso.uid_base = UID_BASE + (os.getpid() % (1 << 22)) * 256
     flags = CLONE_NEWNET | CLONE_NEWNS | CLONE_NEWPID
+    cgroup = Cgroup(f"ekt-verify-{os.getpid()}") if iso.root else None
+    _CURRENT["cgroup"] = cgroup
+    iso.die_with_parent = die_with_parent()
     if iso.root:
         ok = _unshare(flags)
     else:
@@ -116,7 +119,7 @@ def setup_worker(allow_root_drop: bool = True) -> Isolation:
             if os.path.isdir(d)
         ]
         iso.private_tmp = bool(tmp_ok) and all(tmp_ok)
-        _become_pid1(iso)
+        _become_pid1(iso, cgroup)
         iso.pivot_root = iso.private_proc and _pivot_root()
     iso.subreaper = _prctl(PR_SET_CHILD_SUBREAPER, 1)
     if iso.root and allow_root_drop:
@@ -267,20 +270,44 @@ def _repoint_packages(old: str, new: str) -> None:
             paths[:] = [new + p[len(old) :] if p.startswith(old + os.sep) else p for p in paths]
 
 
-def _become_pid1(iso: Isolation) -> None:
-    """Fork into the new PID namespace; the original process waits and passes the exit on."""
+def _become_pid1(iso: Isolation, cgroup: Cgroup | None) -> None:
+    """Fork into the new PID namespace; the original process waits and passes the exit on.
+    If the engine dies, the original gets SIGTERM (parent-death signal) and takes the worker
+    with it; either way it removes the worker's cgroup last."""
+    import signal
+
     pid = os.fork()
     if pid:
-        os.closerange(0, 1 << 16)  # the PID-1 child owns the protocol pipes now
+        keep = sorted({fd for fd, _ in cgroup.dirs} if cgroup else set())
+        for lo, hi in zip([0, *(k + 1 for k in keep)], [*keep, 1 << 16], strict=True):
+            os.closerange(lo, hi)  # the PID-1 child owns the protocol pipes now
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, 9))
+        _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() == 1:  # the engine died before the signal was armed
+            os.kill(pid, 9)
         while True:
             try:
                 _, status = os.waitpid(pid, 0)
                 break
             except InterruptedError:
                 continue
+        if cgroup is not None:
+            cgroup.remove()
         os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+    die_with_parent()
+    if cgroup is not None and cgroup.join():
+        iso.cgroup = cgroup.version
     iso.pidns = True
     iso.private_proc = _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+
+
+_CURRENT: dict[str, Cgroup | None] = {"cgroup": None}
+
+
+def current_cgroup() -> Cgroup | None:
+    return (
+        _CURRENT["cgroup"] if _CURRENT["cgroup"] and _CURRENT["cgroup"].version != "none" else None
+    )
 
 
 def _probe_uid(uid: int) -> bool:
@@ -459,6 +486,7 @@ def candidate_init(tmp_mb: int, tmp_inodes: int) -> tuple[bool, bool]:
                 if os.path.isdir(extra):
                     _mount("/tmp", extra, None, MS_BIND)
         _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC)
+    candidate_oom_first()
     pid = os.fork()
     if pid == 0:
         return fresh, ipc
@@ -475,6 +503,16 @@ def candidate_init(tmp_mb: int, tmp_inodes: int) -> tuple[bool, bool]:
     if os.WIFSIGNALED(status):
         os._exit(128 + os.WTERMSIG(status))
     os._exit(os.waitstatus_to_exitcode(status) & 0xFF)
+
+
+def unshare_candidate_ns(tmp: bool = False) -> bool:
+    """The probe of what `candidate_init` does (run in a throwaway child)."""
+    if not _unshare(CLONE_NEWNS | CLONE_NEWIPC):
+        return False
+    if not tmp:
+        return True
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    return _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,nr_inodes=16")
 
 
 def die_with_parent() -> bool:
@@ -567,3 +605,129 @@ class Seccomp:
         return (
             _libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(self._fprog), 0, 0) == 0
         )
+
+
+# -- cgroup: memory (memfd, shm and tmpfs pages count) and pids per worker ---------------------
+
+CGROUP_ROOT = "/sys/fs/cgroup"
+WORKER_OVERHEAD_MB = 128
+
+
+class Cgroup:
+    """A cgroup of its own for the worker and its candidates (root only): v2 where the unified
+    hierarchy has the memory controller, else v1 memory + pids. Unlike RLIMIT_AS it counts
+    every page a candidate makes the kernel hold (memfd, SysV/POSIX shm, its tmpfs files).
+    The limit follows the jobs' memory_mb through a file descriptor kept open (the worker's
+    root has no /sys). The worker is shielded from the OOM killer (oom_score_adj -1000); each
+    candidate is its first choice (1000)."""
+
+    def __init__(self, name: str) -> None:
+        self.version = "none"
+        self.dirs: list[tuple[int, str]] = []  # (parent dir fd, name) to remove at exit
+        self.procs: list[int] = []
+        self.limit_fd: int | None = None
+        self.pids_fd: int | None = None
+        self.limit_mb = 0
+        with contextlib.suppress(OSError):
+            self._setup(name)
+
+    def _own(self, controller: str) -> str | None:
+        with open("/proc/self/cgroup") as fh:
+            for line in fh:
+                _, ctrls, path = line.rstrip("\n").split(":", 2)
+                if controller in ctrls.split(","):
+                    return path
+        return None
+
+    def _make(self, base: str, name: str) -> str:
+        parent = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        os.mkdir(name, 0o755, dir_fd=parent)
+        self.dirs.append((parent, name))
+        return os.path.join(base, name)
+
+    def _setup(self, name: str) -> None:
+        v2_root = CGROUP_ROOT
+        controllers = ""
+        with contextlib.suppress(OSError), open(f"{v2_root}/cgroup.controllers") as fh:
+            controllers = fh.read()
+        if "memory" in controllers.split():
+            path = None  # v2: the "0::/path" line
+            with open("/proc/self/cgroup") as fh:
+                for line in fh:
+                    if line.startswith("0::"):
+                        path = line[3:].strip()
+            if path is not None:
+                d = self._make(v2_root + path.rstrip("/"), name)
+                self.limit_fd = os.open(f"{d}/memory.max", os.O_WRONLY | os.O_CLOEXEC)
+                with contextlib.suppress(OSError):
+                    self.pids_fd = os.open(f"{d}/pids.max", os.O_WRONLY | os.O_CLOEXEC)
+                with contextlib.suppress(OSError):
+                    os.close(os.open(f"{d}/memory.swap.max", os.O_WRONLY))
+                self.procs.append(os.open(f"{d}/cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
+                self.version = "v2"
+                return
+        mem = self._own("memory")
+        if mem is None or not os.path.isdir(f"{CGROUP_ROOT}/memory"):
+            return
+        d = self._make(f"{CGROUP_ROOT}/memory" + mem.rstrip("/"), name)
+        self.limit_fd = os.open(f"{d}/memory.limit_in_bytes", os.O_WRONLY | os.O_CLOEXEC)
+        self.procs.append(os.open(f"{d}/cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
+        with contextlib.suppress(OSError):
+            # swap would let a candidate hold more than its limit: cap memory+swap too
+            self.memsw = os.open(f"{d}/memory.memsw.limit_in_bytes", os.O_WRONLY | os.O_CLOEXEC)
+        pids = self._own("pids")
+        if pids is not None and os.path.isdir(f"{CGROUP_ROOT}/pids"):
+            with contextlib.suppress(OSError):
+                p = self._make(f"{CGROUP_ROOT}/pids" + pids.rstrip("/"), name)
+                self.pids_fd = os.open(f"{p}/pids.max", os.O_WRONLY | os.O_CLOEXEC)
+                self.procs.append(os.open(f"{p}/cgroup.procs", os.O_WRONLY | os.O_CLOEXEC))
+        self.version = "v1"
+
+    def join(self) -> bool:
+        """Move the calling process (the worker) in, and shield it from the OOM killer."""
+        if self.version == "none":
+            return False
+        try:
+            for fd in self.procs:
+                os.write(fd, b"0")
+        except OSError:
+            self.version = "none"
+            return False
+        _write_file("/proc/self/oom_score_adj", "-1000")
+        return True
+
+    def set_limits(self, memory_mb: int, slots: int, processes: int) -> None:
+        want = (memory_mb + WORKER_OVERHEAD_MB) * max(1, slots)
+        if self.limit_fd is None or want == self.limit_mb:
+            return
+        value = str(want << 20).encode()
+        with contextlib.suppress(OSError):
+            memsw = getattr(self, "memsw", None)
+            if memsw is not None and want > self.limit_mb:  # memsw >= limit at all times
+                os.pwrite(memsw, value, 0)
+            os.pwrite(self.limit_fd, value, 0)
+            if memsw is not None:
+                os.pwrite(memsw, value, 0)
+            self.limit_mb = want
+        if self.pids_fd is not None:
+            with contextlib.suppress(OSError):
+                os.pwrite(self.pids_fd, str((processes + 8) * max(1, slots) + 16).encode(), 0)
+
+    def remove(self) -> None:
+        """From the process that stays outside (the worker's parent), once the worker is gone."""
+        for parent, name in self.dirs:
+            for _ in range(50):
+                try:
+                    os.rmdir(name, dir_fd=parent)
+                    break
+                except FileNotFoundError:
+                    break
+                except OSError:
+                    import time
+
+                    time.sleep(0.02)
+
+
+def candidate_oom_first() -> None:
+    """In the candidate's init: the memory cgroup's OOM killer picks a candidate first."""
+    _write_file("/proc/self/oom_score_adj", "1000")

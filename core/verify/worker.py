@@ -77,6 +77,9 @@ class Worker:
         self.seq = 0
         self.pidns = sandbox.PidNamespaces() if iso.root or iso.userns else None
         iso.pidns_per_candidate = bool(self.pidns and self.pidns.ok)
+        if iso.pidns_per_candidate:
+            iso.ipc_per_candidate = _probe(lambda: sandbox.unshare_candidate_ns())
+            iso.tmp_per_candidate = _probe(lambda: sandbox.unshare_candidate_ns(tmp=True))
         self.seccomp = sandbox.Seccomp()
         iso.seccomp = self.seccomp.available and _probe(lambda: self.seccomp.install())
         self.wake_r, self.wake_w = os.pipe()
@@ -133,6 +136,9 @@ class Worker:
             memory_mb=int(job.get("memory_mb", 1024)),
             processes=int(job.get("max_processes", 32)),
         )
+        cgroup = sandbox.current_cgroup()
+        if cgroup is not None:
+            cgroup.set_limits(limits.memory_mb, self.slots, limits.processes)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             # Nothing of the other jobs stays reachable from the child's frames.
