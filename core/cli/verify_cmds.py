@@ -61,6 +61,7 @@ def _summary_line(result: dict[str, Any]) -> str:
 @click.option("--timeout", type=click.FloatRange(min=0.01), help="Seconds per candidate.")
 @click.option("--memory-mb", type=click.IntRange(min=32), help="Address-space limit (MB).")
 @click.option("--calibrate", is_flag=True, help="Time reference programs; suggest a timeout.")
+@click.option("--isolation", is_flag=True, help="Print the sandbox mechanisms in force here.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def verify(
     run_ref: str | None,
@@ -68,11 +69,19 @@ def verify(
     timeout: float | None,
     memory_mb: int | None,
     calibrate: bool,
+    isolation: bool,
     as_json: bool,
 ) -> None:
     """Verify every candidate that has no verdict yet, in the sandbox."""
     from core.verify.calibrate import calibrate as do_calibrate
     from core.verify.service import verify_pending
+
+    if isolation:
+        from core.verify.isolation import describe, probe_isolation
+
+        iso = asyncio.run(probe_isolation())
+        click.echo(json.dumps(iso) if as_json else "\n".join(describe(iso)))
+        return
 
     if calibrate:
         cal = run(lambda p: do_calibrate(p, workers=workers))

@@ -8,6 +8,7 @@ need a mechanism this machine lacks are skipped with the mechanism's name (see R
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import uuid
@@ -252,3 +253,16 @@ async def test_answer_check_with_isolation_report(pool: WorkerPool) -> None:
         assert key in iso
     v = await check(pool, GOOD, CheckSpec("answer", answer="18"))
     assert v.status == "pass"
+
+
+def test_cli_prints_the_isolation_in_force() -> None:
+    from click.testing import CliRunner
+
+    from core.cli import cli
+
+    result = CliRunner().invoke(cli, ["verify", "--isolation", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    iso = json.loads(result.stdout)
+    assert {"pivot_root", "seccomp", "cgroup", "pidns_per_candidate"} <= iso.keys()
+    text = CliRunner().invoke(cli, ["verify", "--isolation"], catch_exceptions=False).stdout
+    assert "seccomp" in text and text.splitlines()[0][:3] in ("on ", "off")
