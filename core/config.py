@@ -81,6 +81,9 @@ class VerifierSection(_Section):
     max_processes: int = Field(
         32, ge=1, description="Processes/threads one candidate may run (RLIMIT_NPROC)."
     )
+    spurious_check: bool = Field(
+        True, description="Flag answer passes that do not compute their answer (one re-run)."
+    )
 
 
 class StudentSection(_Section):

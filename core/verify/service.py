@@ -23,6 +23,7 @@ from core.events import CandidateVerified
 from core.project import Project
 from core.queries import verification as q
 from core.verify.client import WorkerPool
+from core.verify.spurious import flag_spurious
 from core.verify.verdict import (
     Prepared,
     Verdict,
@@ -255,6 +256,7 @@ class VerifierService:
             else:
                 report = await self.pool.run(make_job(code, spec.spec, self.config, spec))
                 verdict = make_verdict(report, spec.spec, self.config.tolerance, spec)
+                verdict = await flag_spurious(verdict, code, spec.spec, self.pool.run, self.config)
             self.counts["executed"] += 1
             self._known[key] = verdict
             for cid, problem_id in self._inflight.pop(key, []):
@@ -380,7 +382,8 @@ async def check_program(
     async def go(p: WorkerPool) -> Verdict:
         prepared = await prepare(spec, p.run, config)
         report = await p.run(make_job(code, spec, config, prepared))
-        return make_verdict(report, spec, config.tolerance, prepared)
+        verdict = make_verdict(report, spec, config.tolerance, prepared)
+        return await flag_spurious(verdict, code, spec, p.run, config)
 
     if pool is not None:
         return await go(pool)

@@ -64,6 +64,7 @@ class CheckSpec:
     setup: str = ""
     test_code: str = ""
     entry_point: str = ""
+    question: str = ""  # answer kind: for the spurious-pass check (never sent to the child)
 
 
 def spec_from_problem(row: Mapping[str, Any] | CheckSpec) -> CheckSpec:
@@ -72,7 +73,8 @@ def spec_from_problem(row: Mapping[str, Any] | CheckSpec) -> CheckSpec:
     kind = row["kind"]
     pid = row["id"] if "id" in row.keys() else "?"  # noqa: SIM118  (sqlite3.Row has no __contains__ by key)
     if kind == "answer":
-        return CheckSpec("answer", answer=str(row["answer"] or ""))
+        question = row["question"] if "question" in row.keys() else ""  # noqa: SIM118
+        return CheckSpec("answer", answer=str(row["answer"] or ""), question=str(question or ""))
     if kind == "asserts":
         try:
             tests = json.loads(row["tests"] or "[]")
