@@ -118,8 +118,5 @@ async def flag_spurious(
                 reason = "the result does not change when the question's numbers do"
     if reason is None:
         return verdict
-    return dataclasses.replace(
-        verdict,
-        flags=(*verdict.flags, "spurious"),
-        detail=f"{verdict.detail} [spurious: {reason}]",
-    )
+    # The detail stays the check's own; the flag says it (static_reason/perturbed tell why).
+    return dataclasses.replace(verdict, flags=(*verdict.flags, "spurious"))
