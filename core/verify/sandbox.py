@@ -640,6 +640,7 @@ class Cgroup:
         return None
 
     def _make(self, base: str, name: str) -> str:
+        _remove_stale(base, name.rsplit("-", 1)[0] + "-")
         parent = os.open(base, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         os.mkdir(name, 0o755, dir_fd=parent)
         self.dirs.append((parent, name))
@@ -726,6 +727,17 @@ class Cgroup:
                     import time
 
                     time.sleep(0.02)
+
+
+def _remove_stale(base: str, prefix: str) -> None:
+    """Cgroups of workers that were SIGKILLed before their parent could remove them: empty
+    ones whose worker pid is gone (rmdir refuses a cgroup that still has processes)."""
+    with contextlib.suppress(OSError):
+        for entry in os.listdir(base):
+            pid = entry[len(prefix) :]
+            if entry.startswith(prefix) and pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+                with contextlib.suppress(OSError):
+                    os.rmdir(os.path.join(base, entry))
 
 
 def candidate_oom_first() -> None:

@@ -237,6 +237,10 @@ async def test_worker_dies_with_its_engine() -> None:
             await asyncio.sleep(0.05)
         assert not alive
         run.cancel()
+    async with WorkerPool(1) as fresh:  # a new worker removes the dead one's empty cgroup
+        if fresh.isolation.get("cgroup") == "v1":
+            stale = [p for p in Path("/sys/fs/cgroup/memory").rglob(f"ekt-verify-{outer}")]
+            assert stale == []
 
 
 def _state(pid: int) -> str:
