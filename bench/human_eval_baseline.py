@@ -21,6 +21,9 @@ def _he_problem(spec: CheckSpec, i: int) -> dict[str, Any]:
             f"    assert abs(float(candidate()) - {float(spec.answer or 0)!r}) <= 1e-3\n"
         )
         return {"task_id": f"g/{i}", "prompt": "", "test": test, "entry_point": "solution"}
+    if spec.kind == "check":
+        return {"task_id": f"h/{i}", "prompt": "", "test": spec.test_code,
+                "entry_point": spec.entry_point}  # fmt: skip
     body = "\n".join("    " + t for t in spec.tests) or "    pass"
     test = f"{spec.setup}\ndef check(candidate):\n{body}\n"
     return {"task_id": f"m/{i}", "prompt": "", "test": test, "entry_point": "None"}

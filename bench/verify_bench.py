@@ -7,8 +7,13 @@
    way human-eval runs it (a thread pool of 2 around it).
 2. The 427 sanitized MBPP reference solutions (all must pass) and a copy with every `return`
    replaced by `return None` (must fail), same side by side.
-3. Fork cost: a fork+exit+wait round trip from the lean worker parent vs a parent that imported
-   torch/transformers/textual/openai, and the whole per-candidate cost on one worker.
+3. HumanEval (the human-eval package ships HumanEval.jsonl.gz): the 164 canonical solutions
+   (all must pass) and `return None` mutants (all must fail), same side by side; and the share
+   of MBPP and HumanEval tests compared outside the candidate's process.
+4. Fork cost: a fork+exit+wait round trip from the lean worker parent vs a parent that imported
+   torch/transformers/textual/openai, the whole per-candidate cost on one worker, and the cost
+   of each per-candidate isolation step (PID namespace + init, mount/IPC namespaces, fresh
+   /tmp, /proc, seccomp) in microseconds.
 
 Targets (issue 4): >= 400 verified/s on 2 workers and >= 10x check_correctness.
 Run: `python -m bench verify` (or `python -m bench.verify_bench --quick`).
@@ -36,8 +41,9 @@ from typing import Any
 
 from bench.human_eval_baseline import human_eval_available, run_human_eval
 from core.config import VerifierSection
+from core.verify import shapes
 from core.verify.client import WorkerPool
-from core.verify.verdict import CheckSpec, make_job, make_verdict
+from core.verify.verdict import CheckSpec, make_job, make_verdict, prepare
 
 DATA = Path(os.environ.get("EKT_DATA_DIR", Path(__file__).resolve().parents[2] / "shared/data"))
 GSM8K_TRAIN = DATA / "gsm8k" / "train.jsonl"
@@ -145,18 +151,21 @@ def _cpu() -> float:
 
 
 async def run_ours(programs: list[Program], workers: int = WORKERS) -> tuple[float, list[str]]:
+    """Timed: preparing each spec (expected sides outside the candidate: literals here, others
+    in a clean child), the runs and the comparisons."""
     config = VerifierSection(timeout_s=TIMEOUT_S, workers=workers)
     async with WorkerPool(workers) as pool:
         await pool.run(make_job("def solution():\n    return 1\n", programs[0].spec, config))
         t = time.perf_counter()
-        reports = await asyncio.gather(
-            *(pool.run(make_job(p.code, p.spec, config)) for p in programs)
-        )
+
+        async def one(p: Program) -> str:
+            prepared = await prepare(p.spec, pool.run, config)
+            report = await pool.run(make_job(p.code, p.spec, config, prepared))
+            return make_verdict(report, p.spec, config.tolerance, prepared).status
+
+        statuses = await asyncio.gather(*(one(p) for p in programs))
         elapsed = time.perf_counter() - t
-    verdicts = [
-        make_verdict(r, p.spec, config.tolerance) for r, p in zip(reports, programs, strict=True)
-    ]
-    return elapsed, [v.status for v in verdicts]
+    return elapsed, list(statuses)
 
 
 async def run_service(programs: list[Program], workers: int = WORKERS) -> tuple[float, Counter]:
@@ -188,6 +197,123 @@ async def run_service(programs: list[Program], workers: int = WORKERS) -> tuple[
         finally:
             await project.close()
     return elapsed, Counter(result["by_status"])
+
+
+# -- HumanEval ----------------------------------------------------------------------------------
+def humaneval_programs(mutated: bool) -> list[Program]:
+    import gzip
+
+    import human_eval
+
+    path = Path(human_eval.__file__).parent / "data" / "HumanEval.jsonl.gz"
+    out = []
+    with gzip.open(path, "rt") as fh:
+        for line in fh:
+            row = json.loads(line)
+            body = "    return None\n" if mutated else row["canonical_solution"]
+            spec = CheckSpec("check", test_code=row["test"], entry_point=row["entry_point"])
+            out.append(Program("fail" if mutated else "pass", row["prompt"] + body, spec))
+    return out
+
+
+def outside_shares() -> str:
+    """Share of tests whose comparison runs outside the candidate's process."""
+    parts = []
+    if MBPP.is_file():
+        tests = [json.loads(line)["test_list"] for line in MBPP.open()]
+        plans = [shapes.plan_asserts(t) for t in tests]
+        fit, total = sum(len(p.probes) for p in plans), sum(p.total for p in plans)
+        parts.append(f"MBPP {fit}/{total} asserts ({100 * fit / total:.1f}%)")
+    if human_eval_available():
+        progs = humaneval_programs(False)
+        plans = [shapes.plan_check(p.spec.test_code) for p in progs]
+        n_ok = sum(p is not None for p in plans)
+        fit = sum(len(p.probes) for p in plans if p is not None)
+        parts.append(
+            f"HumanEval {n_ok}/{len(progs)} check() bodies rewritten"
+            f" ({100 * n_ok / len(progs):.1f}%; {fit} asserts compared outside)"
+        )
+    return "; ".join(parts)
+
+
+# -- isolation step costs -------------------------------------------------------------------------
+ISO_PROBE = r"""
+import os, sys, time, statistics
+sys.path.insert(0, sys.argv[1])
+import sandbox as sb
+if not sb._unshare(sb.CLONE_NEWNS):
+    print("{}"); sys.exit(0)
+sb._mount("none", "/", None, sb.MS_REC | sb.MS_PRIVATE)
+pidns = sb.PidNamespaces()
+seccomp = sb.Seccomp()
+
+def child(step):
+    if step >= 2:
+        sb._unshare(sb.CLONE_NEWNS | sb.CLONE_NEWIPC)
+    if step >= 3:
+        sb._mount("none", "/", None, sb.MS_REC | sb.MS_PRIVATE)
+        sb._mount("tmpfs", "/tmp", "tmpfs", sb.MS_NOSUID | sb.MS_NODEV, "size=64m,nr_inodes=4096")
+    if step >= 4:
+        sb._mount("proc", "/proc", "proc", sb.MS_NOSUID | sb.MS_NODEV | sb.MS_NOEXEC)
+    if step >= 5:
+        seccomp.install()
+
+def once(step):
+    t = time.perf_counter()
+    if step >= 1:
+        pidns.next()
+    pid = os.fork()
+    if pid == 0:
+        if step >= 1:
+            inner = os.fork()
+            if inner:
+                os.waitpid(inner, 0)
+                os._exit(0)
+        child(step)
+        os._exit(0)
+    if step >= 1:
+        pidns.restore()
+    os.waitpid(pid, 0)
+    return time.perf_counter() - t
+
+out = {}
+for step in range(6):
+    for _ in range(20):
+        once(step)
+    out[step] = statistics.median(once(step) for _ in range(200)) * 1e6
+print(out)
+"""
+ISO_STEPS = [
+    "fork+exit+wait (no isolation)",
+    "PID namespace + init (a second fork)",
+    "mount + IPC namespaces",
+    "fresh /tmp tmpfs (size, nr_inodes)",
+    "/proc of its PID namespace",
+    "seccomp filter",
+]
+
+
+def isolation_step_costs() -> str:
+    """Median µs of each per-candidate isolation step, added one at a time (root only)."""
+    if os.geteuid() != 0:
+        return "isolation step costs: not root, namespaces not measured"
+    here = str(Path(__file__).resolve().parents[1] / "core" / "verify")
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", ISO_PROBE, here], capture_output=True, text=True,
+        check=False,
+    ).stdout.strip()  # fmt: skip
+    try:
+        costs = {int(k): v for k, v in eval(out or "{}").items()}  # our own probe's dict
+    except (SyntaxError, ValueError):
+        return f"isolation step costs: probe failed ({out[-200:]})"
+    if not costs:
+        return "isolation step costs: no mount namespace here"
+    lines = [f"  {ISO_STEPS[0]}: {costs[0]:.0f} µs"]
+    for step in range(1, len(ISO_STEPS)):
+        lines.append(f"  + {ISO_STEPS[step]}: {costs[step] - costs[step - 1]:+.0f} µs")
+    lines.append("  cgroup: 0 µs per candidate (the worker joins once; the limit is rewritten only"
+                 " when a job's memory_mb changes)")  # fmt: skip
+    return "isolation step costs per candidate (median of 200):\n" + "\n".join(lines)
 
 
 # -- fork cost -----------------------------------------------------------------------------------
@@ -306,6 +432,8 @@ def main(argv: list[str] | None = None) -> None:
         heavy_text = " (heavy parent: torch not installed)"
     print(f"fork+exit+wait: lean worker parent ({lean_rss:.0f} MB) {lean:.2f} ms{heavy_text}")
     print(f"per candidate, one worker, serial round trip: {asyncio.run(per_candidate_ms()):.2f} ms")
+    print(isolation_step_costs(), flush=True)
+    print(f"compared outside the candidate: {outside_shares()}", flush=True)
     if not GSM8K_TRAIN.is_file() or not MBPP.is_file():
         print(f"GSM8K/MBPP bench skipped: data not found under {DATA}")
         return
@@ -325,6 +453,10 @@ def main(argv: list[str] | None = None) -> None:
     for mutated in (False, True):
         name = "mbpp return None" if mutated else "mbpp reference"
         compare(name, mbpp_programs(mutated), args.repeats, args.he_repeats)
+    if human_eval_available():
+        for mutated in (False, True):
+            name = "humaneval return None" if mutated else "humaneval canonical"
+            compare(name, humaneval_programs(mutated), args.repeats, args.he_repeats)
 
 
 class WorkerPoolInfo:
@@ -336,7 +468,10 @@ class WorkerPoolInfo:
                 return pool.isolation
 
         iso = asyncio.run(probe())
-        keys = ("root", "uid_mode", "netns", "pidns", "userns", "private_tmp", "subreaper")
+        keys = (
+            "root", "uid_mode", "netns", "pivot_root", "pidns_per_candidate",
+            "ipc_per_candidate", "tmp_per_candidate", "seccomp", "cgroup", "die_with_parent",
+        )  # fmt: skip
         return ", ".join(f"{k}={iso.get(k)}" for k in keys)
 
     def __exit__(self, *exc: object) -> None:

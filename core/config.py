@@ -96,6 +96,16 @@ class VerifierSection(_Section):
     max_processes: int = Field(
         32, ge=1, description="Processes/threads one candidate may run (RLIMIT_NPROC)."
     )
+    spurious_check: bool = Field(
+        True, description="Flag answer passes that do not compute their answer (one re-run)."
+    )
+
+
+class GoldSection(_Section):
+    allow_spurious: bool = Field(
+        False,
+        description="Let passes flagged spurious (they do not compute their answer) be gold.",
+    )
 
 
 class StudentSection(_Section):
@@ -156,6 +166,7 @@ class ProjectConfig(_Section):
     teacher: TeacherSection = Field(default_factory=TeacherSection)
     sampling: SamplingSection = Field(default_factory=SamplingSection)
     verifier: VerifierSection = Field(default_factory=VerifierSection)
+    gold: GoldSection = Field(default_factory=GoldSection)
     student: StudentSection = Field(default_factory=StudentSection)
     eval: EvalSection = Field(default_factory=EvalSection)
 

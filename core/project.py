@@ -9,7 +9,7 @@ from pathlib import Path
 from core.config import CONFIG_NAME, ProjectConfig, load_config, render_default_toml
 from core.errors import ConfigError, StoreError
 from core.events import EventBus
-from core.store import Store, connect_sync
+from core.store import Store, connect_sync, sync_gold_settings
 
 DB_NAME = "ekt.db"
 # `core/assets` is a symlink to the repository's top-level `assets/` in a checkout and the
@@ -62,6 +62,12 @@ class Project:
         if readonly and not (root / DB_NAME).exists():
             raise StoreError(f"{root / DB_NAME}: no such store")
         store = await Store.open(root / DB_NAME, readonly=readonly)
+        if not readonly:
+            try:
+                await sync_gold_settings(store, allow_spurious=config.gold.allow_spurious)
+            except BaseException:
+                await store.close()
+                raise
         return cls(root=root, config=config, store=store)
 
     async def close(self) -> None:

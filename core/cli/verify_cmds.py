@@ -58,6 +58,7 @@ def _summary_line(result: dict[str, Any]) -> str:
 @config_option("verifier", "timeout_s", option="timeout", ranged=True)
 @config_option("verifier", "memory_mb", ranged=True)
 @click.option("--calibrate", is_flag=True, help="Time reference programs; suggest a timeout.")
+@click.option("--isolation", is_flag=True, help="Print the sandbox mechanisms in force here.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def verify(
     run_ref: str | None,
@@ -65,11 +66,19 @@ def verify(
     timeout: float | None,
     memory_mb: int | None,
     calibrate: bool,
+    isolation: bool,
     as_json: bool,
 ) -> None:
     """Verify every candidate that has no verdict yet, in the sandbox."""
     from core.verify.calibrate import calibrate as do_calibrate
     from core.verify.service import verify_pending
+
+    if isolation:
+        from core.verify.isolation import describe, probe_isolation
+
+        iso = asyncio.run(probe_isolation())
+        click.echo(json.dumps(iso) if as_json else "\n".join(describe(iso)))
+        return
 
     if calibrate:
         cal = run(lambda p: do_calibrate(p, workers=workers))
@@ -77,9 +86,10 @@ def verify(
             click.echo(json.dumps(dataclasses.asdict(cal)))
             return
         click.echo(
-            f"timed {cal.n} reference programs ({cal.passed} passed): median"
-            f" {cal.median_s * 1000:.1f} ms, p95 {cal.p95_s * 1000:.1f} ms, max"
-            f" {cal.max_s * 1000:.1f} ms\nsuggested [verifier] timeout_s ="
+            f"timed {cal.n} programs ({cal.references} reference solutions, every one the"
+            f" problems carry; {cal.n - cal.references} passing candidates; {cal.passed}"
+            f" passed): median {cal.median_s * 1000:.1f} ms, p95 {cal.p95_s * 1000:.1f} ms,"
+            f" max {cal.max_s * 1000:.1f} ms ({cal.slowest})\nsuggested [verifier] timeout_s ="
             f" {cal.suggested_timeout_s:g} (now {cal.current_timeout_s:g})"
         )
         return
@@ -140,9 +150,16 @@ def check(file: Path, problem_id: str, as_json: bool, timeout: float | None) -> 
     if as_json:
         click.echo(json.dumps(verdict.to_dict()))
     else:
-        click.echo(f"{verdict.status}: {verdict.detail} ({verdict.duration_s * 1000:.0f} ms)")
+        from core.sanitize import sanitize_for_terminal as safe
+
+        mark = "" if verdict.trusted_harness else " [untrusted harness]"
+        flags = "".join(f" [{f}]" for f in verdict.flags if f != "untrusted-harness")
+        click.echo(
+            f"{verdict.status}{flags}{mark}: {safe(verdict.detail, keep_newlines=False)}"
+            f" ({verdict.duration_s * 1000:.0f} ms)"
+        )
         if verdict.output and verdict.status != "pass":
-            click.echo("output:\n" + verdict.output.rstrip()[-2000:])
+            click.echo("output:\n" + safe(verdict.output.rstrip()[-2000:]))
     sys.exit(0 if verdict.status == "pass" else 2)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from core.candidates import set_gold_override
 from core.errors import StoreError
 from core.project import Project
-from core.queries.candidates import candidate_gold, candidate_summary
+from core.queries.candidates import candidate_gold, candidate_summary, verdict_gold
 
 
 async def set_gold(project: Project, candidate_id: int, gold: bool | None) -> bool:
@@ -17,9 +17,9 @@ async def set_gold(project: Project, candidate_id: int, gold: bool | None) -> bo
     Only records an override where the verdict alone would decide otherwise, so the store keeps
     the fewest human decisions. Returns whether the candidate is gold afterwards (by the one
     gold rule, read back from the store)."""
-    row = await candidate_row(project, candidate_id)
-    passes = row["v_status"] == "pass"
-    value = None if gold is None or gold == passes else gold
+    await candidate_row(project, candidate_id)
+    by_verdict = await verdict_gold(project.store, candidate_id)
+    value = None if gold is None or gold == by_verdict else gold
     await set_gold_override(project.store, candidate_id, value)
     return bool(await candidate_gold(project.store, candidate_id))
 
@@ -28,8 +28,8 @@ async def toggle_gold(project: Project, candidate_id: int) -> bool:
     """Flip whether a candidate is gold; returns the new state. Unmarking a hand-approved one
     returns it to its verdict rather than forcing it out."""
     row = await candidate_row(project, candidate_id)
-    passes = row["v_status"] == "pass"
-    target = (False if passes else None) if row["gold"] else True
+    by_verdict = await verdict_gold(project.store, candidate_id)
+    target = (False if by_verdict else None) if row["gold"] else True
     return await set_gold(project, candidate_id, target)
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.store.db import Store
-from core.store.schema import CANDIDATE_GOLD
+from core.store.schema import CANDIDATE_GOLD, gold_rule
 
 BAD_STATUSES = ("error", "timeout", "memory", "syntax", "crashed", "output-limit")
 
@@ -90,6 +90,20 @@ async def candidate_gold(store: Store, candidate_id: int) -> bool | None:
     """Whether the candidate is gold by the gold rule (None: no such candidate)."""
     value = await store.scalar(
         f"SELECT {CANDIDATE_GOLD} FROM candidates c LEFT JOIN verdicts v"
+        " ON v.candidate_id = c.id WHERE c.id = ?",
+        [candidate_id],
+    )
+    return None if value is None else bool(value)
+
+
+_VERDICT_GOLD = gold_rule("v.status", "NULL", "v.flags")
+
+
+async def verdict_gold(store: Store, candidate_id: int) -> bool | None:
+    """Whether the candidate's verdict alone (no human override) makes it gold by the gold rule
+    (None: no such candidate): what an override is measured against."""
+    value = await store.scalar(
+        f"SELECT {_VERDICT_GOLD} FROM candidates c LEFT JOIN verdicts v"
         " ON v.candidate_id = c.id WHERE c.id = ?",
         [candidate_id],
     )

@@ -2,6 +2,7 @@
 `core.queries` for the read model built on them)."""
 
 from core.store.db import Store, connect_sync, migrate_sync
+from core.store.gold_settings import sync_gold_settings
 from core.store.schema import (
     CANDIDATE_GOLD,
     CANDIDATE_SOURCES,
@@ -19,4 +20,5 @@ __all__ = [
     "connect_sync",
     "gold_rule",
     "migrate_sync",
+    "sync_gold_settings",
 ]

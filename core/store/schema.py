@@ -37,16 +37,29 @@ def _bump(*terms: tuple[str, str]) -> str:
     )
 
 
-def gold_rule(status: str, override: str) -> str:
-    """THE gold rule, as an SQL expression over a verdict status and a candidate's
-    `gold_override`: 1 when gold. A human override wins; otherwise a passing verdict is gold."""
+def gold_rule(status: str, override: str, flags: str | None = "") -> str:
+    """THE gold rule, as an SQL expression over a verdict status, its flags and a candidate's
+    `gold_override`: 1 when gold. A human override wins; otherwise a passing verdict is gold unless
+    it is flagged `spurious` (a pass that does not compute its answer) and the project does not
+    allow those (`[gold] allow_spurious`, mirrored into the one-row `gold_settings` table).
+
+    `flags` is the SQL of the verdict's flags column; `None` builds the rule as it was before
+    flags existed (store versions 1-2), which migration v2 must keep using."""
+    if flags is None:
+        passing = f"{status} = 'pass'"
+    else:
+        flags = flags or "NULL"
+        passing = (
+            f"{status} = 'pass' AND (coalesce({flags}, '') NOT LIKE '%\"spurious\"%'"
+            " OR (SELECT allow_spurious FROM gold_settings) = 1)"
+        )
     return (
         f"(CASE WHEN {override} = 1 THEN 1 WHEN {override} = 0 THEN 0 "
-        f"WHEN {status} = 'pass' THEN 1 ELSE 0 END)"
+        f"WHEN {passing} THEN 1 ELSE 0 END)"
     )
 
 
-CANDIDATE_GOLD = gold_rule("v.status", "c.gold_override")
+CANDIDATE_GOLD = gold_rule("v.status", "c.gold_override", "v.flags")
 """Gold of a candidate `c` LEFT JOINed with its verdict `v`: what every read query selects."""
 
 _STATS_COLS = ",\n  ".join(f"{col} INTEGER NOT NULL DEFAULT 0" for col in _STATUS_COLS.values())
@@ -61,38 +74,45 @@ _GOLD_TRIGGERS = (
 )
 
 
-def _gold_triggers() -> str:
-    """The triggers that keep problem_stats (status counts and gold, by `gold_rule`) current."""
+def _gold_triggers(flagged: bool = True) -> str:
+    """The triggers that keep problem_stats (status counts and gold, by `gold_rule`) current.
+    `flagged`: the rule reads verdict flags (store version 3 on)."""
+
+    def rule(status: str, override: str, flags: str) -> str:
+        return gold_rule(status, override, flags if flagged else None)
+
+    cur = "(SELECT {} FROM verdicts WHERE candidate_id = NEW.id)"
+    au_of = "status, flags" if flagged else "status"
     return f"""
 CREATE TRIGGER candidates_ai AFTER INSERT ON candidates BEGIN
   UPDATE problem_stats SET n = n + 1, pending = pending + 1,
-    gold = gold + {gold_rule("NULL", "NEW.gold_override")}
+    gold = gold + {rule("NULL", "NEW.gold_override", "NULL")}
   WHERE problem_id = NEW.problem_id;
 END;
 
 CREATE TRIGGER candidates_au_gold AFTER UPDATE OF gold_override ON candidates BEGIN
   UPDATE problem_stats SET gold = gold
-    + {gold_rule("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "NEW.gold_override")}
-    - {gold_rule("(SELECT status FROM verdicts WHERE candidate_id = NEW.id)", "OLD.gold_override")}
+    + {rule(cur.format("status"), "NEW.gold_override", cur.format("flags"))}
+    - {rule(cur.format("status"), "OLD.gold_override", cur.format("flags"))}
   WHERE problem_id = NEW.problem_id;
 END;
 
 CREATE TRIGGER verdicts_ai AFTER INSERT ON verdicts BEGIN
   UPDATE problem_stats SET pending = pending - 1, {_bump(("+", "NEW"))},
-    gold = gold + {gold_rule("NEW.status", _OV)} - {gold_rule("NULL", _OV)}
+    gold = gold + {rule("NEW.status", _OV, "NEW.flags")} - {rule("NULL", _OV, "NULL")}
   WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
 END;
 
-CREATE TRIGGER verdicts_au AFTER UPDATE OF status ON verdicts BEGIN
+CREATE TRIGGER verdicts_au AFTER UPDATE OF {au_of} ON verdicts BEGIN
   UPDATE problem_stats SET {_bump(("-", "OLD"), ("+", "NEW"))},
-    gold = gold + {gold_rule("NEW.status", _OV)} - {gold_rule("OLD.status", _OV)}
+    gold = gold + {rule("NEW.status", _OV, "NEW.flags")} - {rule("OLD.status", _OV, "OLD.flags")}
   WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = NEW.candidate_id);
 END;
 
 CREATE TRIGGER verdicts_ad AFTER DELETE ON verdicts BEGIN
   UPDATE problem_stats SET pending = pending + 1, {_bump(("-", "OLD"))},
-    gold = gold + {gold_rule("NULL", _OV.replace("NEW.", "OLD."))}
-               - {gold_rule("OLD.status", _OV.replace("NEW.", "OLD."))}
+    gold = gold + {rule("NULL", _OV.replace("NEW.", "OLD."), "NULL")}
+               - {rule("OLD.status", _OV.replace("NEW.", "OLD."), "OLD.flags")}
   WHERE problem_id = (SELECT problem_id FROM candidates WHERE id = OLD.candidate_id);
 END;
 """
@@ -271,20 +291,21 @@ CREATE TRIGGER problems_ai AFTER INSERT ON problems BEGIN
   INSERT OR IGNORE INTO problem_stats(problem_id) VALUES (NEW.id);
 END;
 
-{_gold_triggers()}"""
+{_gold_triggers(flagged=False)}"""
 
 
-def gold_objects() -> str:
+def gold_objects(flagged: bool = True) -> str:
     """The view and triggers derived from `gold_rule`, dropped and re-created (for a migration
-    that changes the rule)."""
+    that changes the rule). `flagged=False`: the rule before verdict flags (migration v2)."""
     drops = "".join(f"DROP TRIGGER IF EXISTS {t};\n" for t in _GOLD_TRIGGERS)
+    gold = CANDIDATE_GOLD if flagged else gold_rule("v.status", "c.gold_override", None)
     return f"""
-{drops}{_gold_triggers()}
+{drops}{_gold_triggers(flagged)}
 DROP VIEW IF EXISTS gold_candidates;
 CREATE VIEW gold_candidates AS
   SELECT c.*, v.status AS verdict_status
   FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id
-  WHERE {CANDIDATE_GOLD} = 1;
+  WHERE {gold} = 1;
 """
 
 
@@ -317,10 +338,23 @@ INSERT OR IGNORE INTO run_prompts(run_id, kind, prompt_id)
 UPDATE runs SET params = json_remove(params, '$.prompts', '$.prompt_labels')
   WHERE json_valid(params);
 ALTER TABLE runs DROP COLUMN prompt_id;
-{gold_objects()}
+{gold_objects(flagged=False)}
 """
 
-MIGRATIONS: list[str] = [V1, V2]
+# v3: verdict flags, a JSON list: `untrusted-harness` (a test ran inside the candidate's
+# interpreter), `spurious` (a pass that does not compute its answer, kept out of gold unless the
+# project allows it: `[gold] allow_spurious`, mirrored into gold_settings by `sync_gold_settings`).
+V3_VERDICT_FLAGS = f"""
+ALTER TABLE verdicts ADD COLUMN flags TEXT NOT NULL DEFAULT '[]';
+CREATE TABLE gold_settings (
+  one            INTEGER PRIMARY KEY CHECK (one = 1),
+  allow_spurious INTEGER NOT NULL DEFAULT 0 CHECK (allow_spurious IN (0, 1))
+);
+INSERT INTO gold_settings(one, allow_spurious) VALUES (1, 0);
+{gold_objects(flagged=True)}
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3_VERDICT_FLAGS]
 """Migration i brings a store from user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,8 +1,9 @@
 """`ekt verify --calibrate`: time known-good programs here and suggest a timeout.
 
-Reference programs are the problems' own reference solutions (MBPP `code`, HumanEval
-`canonical_solution` in `meta`) and, for datasets without one (GSM8K), candidates that already
-passed. They run under the project's limits with a generous timeout, `workers` at a time (the
+Reference programs are every reference solution the problems carry (MBPP `code`, HumanEval
+`canonical_solution` in `meta`: all of them, since one slow reference is what a timeout must
+cover) and, for datasets without one (GSM8K), up to `n` candidates that already passed.
+They run under the project's limits with a generous timeout, `workers` at a time (the
 contention real runs see), and the suggestion leaves ample headroom over the slowest.
 """
 
@@ -18,9 +19,10 @@ from typing import Any
 
 from core.errors import VerifyError
 from core.project import Project
+from core.queries import verification as q
 from core.verify.client import WorkerPool
 from core.verify.service import effective_config
-from core.verify.verdict import make_job, make_verdict, spec_from_problem
+from core.verify.verdict import make_job, make_verdict, prepare, spec_from_problem
 
 CALIBRATION_TIMEOUT_S = 30.0
 
@@ -34,6 +36,10 @@ class Calibration:
     max_s: float
     suggested_timeout_s: float
     current_timeout_s: float
+    references: int = (
+        0  # of n: the problems' own reference solutions (the rest: passing candidates)
+    )
+    slowest: str = ""  # problem id of the slowest program
 
 
 def _reference_code(problem: Any) -> str | None:
@@ -47,18 +53,16 @@ def _reference_code(problem: Any) -> str | None:
     return code if isinstance(code, str) and code.strip() else None
 
 
-async def _references(project: Project, n: int, seed: int) -> list[tuple[str, Any]]:
-    rows = await project.store.fetchall("SELECT * FROM problems WHERE meta LIKE '%code%'")
-    refs = [(code, r) for r in rows if (code := _reference_code(r))]
-    passing = await project.store.fetchall(
-        "SELECT c.code, p.* FROM candidates c JOIN verdicts v ON v.candidate_id = c.id"
-        " JOIN problems p ON p.id = c.problem_id WHERE v.status = 'pass'"
-        " ORDER BY c.id LIMIT ?",
-        (n * 4,),
-    )
-    refs += [(r["code"], r) for r in passing]
-    random.Random(seed).shuffle(refs)
-    return refs[:n]
+async def _references(project: Project, n: int, seed: int) -> tuple[list[tuple[str, Any]], int]:
+    """Every reference solution, then up to `n` passing candidates (shuffled by `seed`)."""
+    refs = [
+        (code, r)
+        for r in await q.problems_with_reference(project.store)
+        if (code := _reference_code(r))
+    ]
+    passing = [(r["code"], r) for r in await q.passing_programs(project.store, n * 4)]
+    random.Random(seed).shuffle(passing)
+    return refs + passing[:n], len(refs)
 
 
 def suggest_timeout(durations: list[float]) -> float:
@@ -72,7 +76,7 @@ def suggest_timeout(durations: list[float]) -> float:
 async def calibrate(
     project: Project, *, n: int = 60, workers: int | None = None, seed: int = 0
 ) -> Calibration:
-    refs = await _references(project, n, seed)
+    refs, n_refs = await _references(project, n, seed)
     if not refs:
         raise VerifyError(
             "no reference programs to time: import MBPP/HumanEval problems (they carry reference"
@@ -85,11 +89,14 @@ async def calibrate(
 
         async def one(code: str, row: Any) -> tuple[float, bool]:
             spec = spec_from_problem(row)
-            verdict = make_verdict(await pool.run(make_job(code, spec, probe)), spec, 1e-3)
+            prepared = await prepare(spec, pool.run, probe)
+            report = await pool.run(make_job(code, spec, probe, prepared))
+            verdict = make_verdict(report, spec, 1e-3, prepared)
             return verdict.duration_s, verdict.status == "pass"
 
         results = await asyncio.gather(*(one(code, row) for code, row in refs))
     durations = [d for d, ok in results if ok] or [d for d, _ in results]
+    slowest = max(range(len(results)), key=lambda i: results[i][0])
     ordered = sorted(durations)
     return Calibration(
         n=len(results),
@@ -99,4 +106,6 @@ async def calibrate(
         max_s=ordered[-1],
         suggested_timeout_s=suggest_timeout(durations),
         current_timeout_s=config.timeout_s,
+        references=n_refs,
+        slowest=str(refs[slowest][1]["id"]),
     )

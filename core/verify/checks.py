@@ -1,11 +1,11 @@
-"""The harness that runs inside the confined child: run the program, run the check, report.
+"""The harness that runs inside the confined child: run the program, evaluate, report.
 
 Stdlib only (imported by the lean worker). The report is one line on a dedicated pipe (fd 3),
-prefixed with a per-child random nonce; stdout/stderr are just captured text, so printing
-"pass" proves nothing. For answer-checked problems the child never sees the expected answer: it
-reports the returned value and the engine compares, so an answer check cannot be forged at all.
-Assert/check tests must run in the candidate's own interpreter; a program that deliberately
-tampers with the harness there could subvert them (see README, section sandbox).
+prefixed with a per-child random nonce; stdout/stderr are just captured text. Nothing here
+decides a verdict: the child sends back what the program's expressions evaluated to (strictly
+encoded, see `values`), and the engine, which alone knows the expected values, compares. A
+program that tampers with this harness can only change what it reports as its own answer.
+Tests that do not fit a known shape still run here as asserts; the verdict marks them untrusted.
 """
 
 from __future__ import annotations
@@ -14,12 +14,15 @@ import builtins
 import contextlib
 import json
 import linecache
-import math
 import os
 import sys
 import traceback
-from fractions import Fraction
 from typing import Any
+
+if __package__:
+    from core.verify.values import encode
+else:  # script mode (the worker): a stdlib-only sibling
+    from values import encode  # type: ignore[import-not-found,no-redef]
 
 MAX_FIELD = 2000
 CANDIDATE_FILE = "<candidate>"
@@ -48,7 +51,8 @@ def _warm_up() -> None:
     source = "def solution():\n    xs = [i * 2 for i in range(3)]\n    return sum(xs) / 3\n"
     ns: dict[str, Any] = {"__name__": "__warmup__", "__builtins__": builtins}
     exec(_compile(source, CANDIDATE_FILE), ns)
-    _dumps(_check_answer(ns, {"entry": "solution()"}), default=str)
+    _dumps(_check_answer(ns, {"entry": "solution()"}))
+    _dumps(_check_probes(ns, {"calls": ["solution()", "[(1, 2.5), {3}]", "nope"]}))
     try:
         ns["solution"](1)
     except TypeError as exc:
@@ -58,13 +62,6 @@ def _warm_up() -> None:
 
 def _cut(text: str, n: int = MAX_FIELD) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
-
-
-def _safe_repr(value: Any) -> str:
-    try:
-        return _cut(repr(value), 200)
-    except BaseException as exc:  # a hostile __repr__
-        return f"<unrepresentable {type(exc).__name__}>"
 
 
 def _compile(source: str, filename: str) -> Any:
@@ -102,48 +99,45 @@ def _error(exc: BaseException) -> dict[str, Any]:
     }
 
 
-def to_number(value: Any) -> float | None:
-    """A returned value as a number when it plainly is one ("1,000", "$18", 18.0, Fraction)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float | Fraction):
-        return float(value)
-    if isinstance(value, str):
-        text = value.strip().replace(",", "").lstrip("$").rstrip("%").strip()
-        try:
-            return float(text)
-        except ValueError:
-            return None
+def _value(ns: dict[str, Any], expr: str) -> Any:
+    """One expression evaluated in the candidate's namespace, sent back strictly encoded."""
     try:
-        number = float(value)  # Decimal, numpy scalars
-    except BaseException:
-        return None
-    return number if not isinstance(number, bool) else None
+        value = eval(compile(expr, TEST_FILE, "eval", dont_inherit=True), ns)
+        return {"v": encode(value)}
+    except MemoryError:
+        raise
+    except BaseException as exc:
+        err = _error(exc)
+        return {"!": [err["error_type"], err["error_message"], err.get("trace", "")]}
 
 
 def _check_answer(ns: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
     value = eval(compile(job["entry"], "<entry>", "eval", dont_inherit=True), ns)
-    number = to_number(value)
-    if number is not None and not math.isfinite(number):
-        number = None
-    return {"status": "returned", "returned": _safe_repr(value), "number": number}
+    return {"status": "returned", "value": encode(value)}
 
 
-def _check_asserts(ns: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+def _check_probes(ns: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    """Trusted tests: only the candidate side is evaluated here (the engine compares);
+    untrusted ones run as asserts, as they would anywhere."""
     if job.get("setup"):
         exec(_compile(job["setup"], SETUP_FILE), ns)
-    tests: list[str] = job["tests"]
-    passed, first = 0, None
-    for test in tests:
+    entry = job.get("entry_point")
+    if entry:
+        if entry not in ns:
+            return {"status": "error", "error_type": "NameError", "error_message": f"no {entry}()"}
+        ns["candidate"] = ns[entry]
+    got = [_value(ns, expr) for expr in job.get("calls", [])]
+    untrusted: list[Any] = []
+    for test in job.get("untrusted", []):
         try:
             exec(_compile(test, TEST_FILE), ns)
-            passed += 1
+            untrusted.append(True)
         except AssertionError:
-            first = first or {"status": "fail", "failed_test": _cut(test, 500)}
+            untrusted.append(False)
         except Exception as exc:
-            first = first or {**_error(exc), "failed_test": _cut(test, 500)}
-    result = first or {"status": "pass"}
-    return {**result, "passed": passed, "total": len(tests)}
+            err = _error(exc)
+            untrusted.append([err["error_type"], err["error_message"], err.get("trace", "")])
+    return {"status": "probed", "values": got, "untrusted": untrusted}
 
 
 def _check_humaneval(ns: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
@@ -158,7 +152,19 @@ def _check_humaneval(ns: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
     return {"status": "pass", "passed": 1, "total": 1}
 
 
-CHECKS = {"answer": _check_answer, "asserts": _check_asserts, "check": _check_humaneval}
+def _evaluate(ns: dict[str, Any], job: dict[str, Any]) -> dict[str, Any]:
+    """A clean child (no candidate code ran in it): the expected sides of trusted tests."""
+    exec("import math", ns)
+    ns.update(inf=float("inf"), nan=float("nan"))
+    return {"status": "evaluated", "values": [_value(ns, e) for e in job.get("exprs", [])]}
+
+
+CHECKS = {
+    "answer": _check_answer,
+    "probes": _check_probes,
+    "check": _check_humaneval,
+    "eval": _evaluate,
+}
 
 
 def run_job(job: dict[str, Any], nonce: str) -> None:
@@ -169,7 +175,7 @@ def run_job(job: dict[str, Any], nonce: str) -> None:
     sys.stdout = sys.stderr = out
     report: dict[str, Any]
     try:
-        code = _compile(job["code"], CANDIDATE_FILE)
+        code = _compile(job["code"].removeprefix("\ufeff"), CANDIDATE_FILE)
     except (SyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", None)
         msg = getattr(exc, "msg", str(exc))
@@ -186,7 +192,7 @@ def run_job(job: dict[str, Any], nonce: str) -> None:
     with contextlib.suppress(BaseException):
         out.flush()
     try:
-        line = nonce + _dumps(report, default=str) + "\n"
+        line = nonce + _dumps(report) + "\n"
     except BaseException:
         line = nonce + '{"status": "error", "error_message": "unreportable result"}\n'
     data = line.encode("utf-8", "replace")

@@ -21,26 +21,31 @@ from core.config import VerifierSection
 from core.errors import VerifyError
 from core.events import CandidateVerified
 from core.project import Project
+from core.queries import verification as q
 from core.verify.client import WorkerPool
-from core.verify.verdict import CheckSpec, Verdict, make_job, make_verdict, spec_from_problem
+from core.verify.spurious import flag_spurious
+from core.verify.verdict import (
+    Prepared,
+    Verdict,
+    make_job,
+    make_verdict,
+    prepare,
+    spec_from_problem,
+)
 
 Key = tuple[str, str]  # (problem_id, code_hash)
 
 UPSERT = """
 INSERT INTO verdicts(candidate_id, status, detail, passed, total, returned, expected, error_type,
-  error_message, trace, output, duration_s, verifier, created_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+  error_message, trace, output, duration_s, flags, verifier, created_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT(candidate_id) DO UPDATE SET
   status = excluded.status, detail = excluded.detail, passed = excluded.passed,
   total = excluded.total, returned = excluded.returned, expected = excluded.expected,
   error_type = excluded.error_type, error_message = excluded.error_message,
   trace = excluded.trace, output = excluded.output, duration_s = excluded.duration_s,
-  verifier = excluded.verifier, created_at = excluded.created_at
+  flags = excluded.flags, verifier = excluded.verifier, created_at = excluded.created_at
 """
-VERDICT_COLS = (
-    "status, detail, passed, total, returned, expected, error_type, error_message, trace,"
-    " output, duration_s"
-)
 
 
 def effective_config(
@@ -86,7 +91,7 @@ class VerifierService:
         self._outstanding = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        self._specs: dict[str, CheckSpec | str] = {}
+        self._specs: dict[str, Prepared | str] = {}
         self._known: dict[Key, Verdict] = {}
         self._inflight: dict[Key, list[tuple[int, str]]] = {}
         self._waiters: dict[int, list[asyncio.Future[Verdict]]] = {}
@@ -180,10 +185,7 @@ class VerifierService:
         self._idle.set()
 
     async def _dispatch(self, ids: list[int]) -> None:
-        marks = ",".join("?" * len(ids))
-        rows = await self.store.fetchall(
-            f"SELECT id, problem_id, code, code_hash FROM candidates WHERE id IN ({marks})", ids
-        )
+        rows = await q.candidates_by_id(self.store, ids)
         by_id = {r["id"]: r for r in rows}
         await self._load_specs({r["problem_id"] for r in rows})
         await self._load_known(rows)
@@ -215,17 +217,18 @@ class VerifierService:
         self._kick()
 
     async def _load_specs(self, problem_ids: set[str]) -> None:
+        """Specs of new problems, with their expected sides evaluated outside any candidate."""
         todo = sorted(p for p in problem_ids if p not in self._specs)
-        for start in range(0, len(todo), 500):
-            chunk = todo[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            for row in await self.store.fetchall(
-                f"SELECT * FROM problems WHERE id IN ({marks})", chunk
-            ):
-                try:
-                    self._specs[row["id"]] = spec_from_problem(row)
-                except VerifyError as exc:
-                    self._specs[row["id"]] = str(exc)
+        specs = {}
+        for row in await q.problems_by_id(self.store, todo):
+            try:
+                specs[row["id"]] = spec_from_problem(row)
+            except VerifyError as exc:
+                self._specs[row["id"]] = str(exc)
+        ready = await asyncio.gather(
+            *(prepare(spec, self.pool.run, self.config) for spec in specs.values())
+        )
+        self._specs.update(zip(specs, ready, strict=True))
 
     async def _load_known(self, rows: list[Any]) -> None:
         """Verdicts already stored for a same-hash candidate of the same problem."""
@@ -234,21 +237,14 @@ class VerifierService:
             return
         problems = sorted({k[0] for k in keys})
         hashes = sorted({k[1] for k in keys})
-        for start in range(0, len(hashes), 400):
-            hchunk = hashes[start : start + 400]
-            sql = (
-                f"SELECT c.problem_id, c.code_hash, {VERDICT_COLS} FROM candidates c"
-                " JOIN verdicts v ON v.candidate_id = c.id"
-                f" WHERE c.problem_id IN ({','.join('?' * len(problems))})"
-                f" AND c.code_hash IN ({','.join('?' * len(hchunk))})"
-            )
-            for row in await self.store.fetchall(sql, [*problems, *hchunk]):
-                key = (row["problem_id"], row["code_hash"])
-                if key in keys:
-                    fields = {k: row[k] for k in row.keys() if k not in ("problem_id", "code_hash")}  # noqa: SIM118
-                    fields["output"] = fields["output"] or ""
-                    fields["duration_s"] = fields["duration_s"] or 0.0
-                    self._known[key] = Verdict(**fields)
+        for row in await q.verdicts_of_programs(self.store, problems, hashes):
+            key = (row["problem_id"], row["code_hash"])
+            if key in keys:
+                fields = {k: row[k] for k in row.keys() if k not in ("problem_id", "code_hash")}  # noqa: SIM118
+                fields["output"] = fields["output"] or ""
+                fields["duration_s"] = fields["duration_s"] or 0.0
+                fields["flags"] = tuple(_flags(fields["flags"]))
+                self._known[key] = Verdict(**fields)
 
     async def _run(self, key: Key, code: str) -> None:
         try:
@@ -258,8 +254,9 @@ class VerifierService:
             elif isinstance(spec, str):
                 verdict = Verdict("error", spec, error_type="ProblemError")
             else:
-                report = await self.pool.run(make_job(code, spec, self.config))
-                verdict = make_verdict(report, spec, self.config.tolerance)
+                report = await self.pool.run(make_job(code, spec.spec, self.config, spec))
+                verdict = make_verdict(report, spec.spec, self.config.tolerance, spec)
+                verdict = await flag_spurious(verdict, code, spec.spec, self.pool.run, self.config)
             self.counts["executed"] += 1
             self._known[key] = verdict
             for cid, problem_id in self._inflight.pop(key, []):
@@ -313,7 +310,8 @@ class VerifierService:
         rows = [
             (
                 cid, v.status, v.detail, v.passed, v.total, v.returned, v.expected, v.error_type,
-                v.error_message, v.trace, v.output, v.duration_s, self._meta, now,
+                v.error_message, v.trace, v.output, v.duration_s, json.dumps(list(v.flags)),
+                self._meta, now,
             )
             for cid, _, v in batch
         ]  # fmt: skip
@@ -353,15 +351,7 @@ async def verify_pending(
     memory_mb: int | None = None,
 ) -> dict[str, Any]:
     """Verify every candidate without a verdict (of one run, or all); returns counts."""
-    sql = (
-        "SELECT c.id FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id"
-        " WHERE v.candidate_id IS NULL"
-    )
-    params: tuple[Any, ...] = ()
-    if run_id is not None:
-        sql += " AND c.run_id = ?"
-        params = (run_id,)
-    ids = [r[0] for r in await project.store.fetchall(sql + " ORDER BY c.id", params)]
+    ids = await q.pending_candidate_ids(project.store, run_id)
     started = time.perf_counter()
     async with VerifierService(
         project, workers=workers, timeout_s=timeout_s, memory_mb=memory_mb
@@ -388,8 +378,22 @@ async def check_program(
 ) -> Verdict:
     """Run one program against one problem (row, mapping or CheckSpec); nothing is stored."""
     spec = spec_from_problem(problem)
-    job = make_job(code, spec, config)
+
+    async def go(p: WorkerPool) -> Verdict:
+        prepared = await prepare(spec, p.run, config)
+        report = await p.run(make_job(code, spec, config, prepared))
+        verdict = make_verdict(report, spec, config.tolerance, prepared)
+        return await flag_spurious(verdict, code, spec, p.run, config)
+
     if pool is not None:
-        return make_verdict(await pool.run(job), spec, config.tolerance)
+        return await go(pool)
     async with WorkerPool(1) as own:
-        return make_verdict(await own.run(job), spec, config.tolerance)
+        return await go(own)
+
+
+def _flags(text: str | None) -> list[str]:
+    try:
+        flags = json.loads(text or "[]")
+    except ValueError:
+        return []
+    return [f for f in flags if isinstance(f, str)] if isinstance(flags, list) else []

@@ -57,6 +57,7 @@ class Running:
     res: bytearray = field(default_factory=bytearray)
     killed: str | None = None
     status: int | None = None
+    init: bool = False  # pid is the candidate's PID-1 init: exit 128+N means signal N
 
 
 class Worker:
@@ -74,6 +75,13 @@ class Worker:
         self.base = tempfile.mkdtemp(prefix="ekt-verify-")
         os.chmod(self.base, 0o711)
         self.seq = 0
+        self.pidns = sandbox.PidNamespaces() if iso.root or iso.userns else None
+        iso.pidns_per_candidate = bool(self.pidns and self.pidns.ok)
+        if iso.pidns_per_candidate:
+            iso.ipc_per_candidate = _probe(lambda: sandbox.unshare_candidate_ns())
+            iso.tmp_per_candidate = _probe(lambda: sandbox.unshare_candidate_ns(tmp=True))
+        self.seccomp = sandbox.Seccomp()
+        iso.seccomp = self.seccomp.available and _probe(lambda: self.seccomp.install())
         self.wake_r, self.wake_w = os.pipe()
         os.set_blocking(self.wake_r, False)
         os.set_blocking(self.wake_w, False)
@@ -111,10 +119,14 @@ class Worker:
         slot = self.free.pop()
         uid = sandbox.child_uid(self.iso, slot)
         self.seq += 1
-        workdir = os.path.join(self.base, str(self.seq))
-        os.mkdir(workdir, 0o700)
-        if uid is not None:
-            os.chown(workdir, uid, uid)
+        fresh_ns = self.iso.pidns_per_candidate and bool(self.pidns and self.pidns.next())
+        if fresh_ns:
+            workdir = "/tmp"  # the candidate's own tmpfs, gone with its namespace
+        else:
+            workdir = os.path.join(self.base, str(self.seq))
+            os.mkdir(workdir, 0o700)
+            if uid is not None:
+                os.chown(workdir, uid, uid)
         out_r, out_w = os.pipe()
         res_r, res_w = os.pipe()
         nonce = os.urandom(12).hex()
@@ -124,12 +136,23 @@ class Worker:
             memory_mb=int(job.get("memory_mb", 1024)),
             processes=int(job.get("max_processes", 32)),
         )
+        cgroup = sandbox.current_cgroup()
+        if cgroup is not None:
+            cgroup.set_limits(limits.memory_mb, self.slots, limits.processes)
         pid = os.fork()
         if pid == 0:  # the child: never returns
+            # Nothing of the other jobs stays reachable from the child's frames.
+            self.queue.clear()
+            self.inbuf = b""
+            self.running.clear()
             try:
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                sandbox.confine_child(limits, uid, workdir, out_w, res_w)
+                if fresh_ns:
+                    sandbox.die_with_parent()
+                    sandbox.candidate_init(limits.tmp_mb, limits.tmp_inodes)
+                seccomp = self.seccomp if self.iso.seccomp else None
+                sandbox.confine_child(limits, uid, workdir, out_w, res_w, seccomp)
             except BaseException as exc:
                 msg = nonce + json.dumps({"status": "sandbox-error", "error_message": repr(exc)})
                 with contextlib.suppress(OSError):
@@ -137,12 +160,14 @@ class Worker:
                 os._exit(70)
             checks.run_job(job, nonce)
             os._exit(0)
+        if fresh_ns and self.pidns is not None:
+            self.pidns.restore()
         os.close(out_w)
         os.close(res_w)
         now = time.monotonic()
         run = Running(
             job, slot, pid, nonce, out_r, res_r, workdir, uid, now, now + timeout,
-            int(job.get("output_limit", 65536)),
+            int(job.get("output_limit", 65536)), init=fresh_ns,
         )  # fmt: skip
         for fd, what in ((out_r, "out"), (res_r, "res")):
             os.set_blocking(fd, False)
@@ -197,7 +222,7 @@ class Worker:
             orphans = [p for p in sandbox.children_of_self() if p not in active]
             if not orphans:
                 break
-            if run.uid is not None and self.iso.uid_mode == "per-candidate":
+            if run.uid is not None and self.iso.uid_mode == "per-candidate" and not run.init:
                 sandbox.kill_uid(run.uid)
             for pid in orphans:
                 with contextlib.suppress(OSError):
@@ -215,7 +240,8 @@ class Worker:
                     self.sel.unregister(fd)
             os.close(fd)
         self.free.append(run.slot)
-        shutil.rmtree(run.workdir, ignore_errors=True)
+        if not run.init:
+            shutil.rmtree(run.workdir, ignore_errors=True)
         result = classify(run, time.monotonic() - run.started)
         result["id"] = run.job.get("id")
         self.send(result)
@@ -258,6 +284,18 @@ class Worker:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def _probe(action: Any) -> bool:
+    """Does `action` succeed in a throwaway child (seccomp cannot be undone in this process)?"""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os._exit(0 if action() else 1)
+        except BaseException:
+            os._exit(1)
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status) == 0
+
+
 def _signal_name(sig: int) -> str:
     try:
         return signal.Signals(sig).name
@@ -284,6 +322,8 @@ def classify(run: Running, duration: float) -> dict[str, Any]:
     timeout = float(run.job.get("timeout_s", 5.0))
     report = _report(run)
     status = run.status or 0
+    if run.init and os.WIFEXITED(status) and os.WEXITSTATUS(status) > 128:
+        status = os.WEXITSTATUS(status) - 128  # the init relays the candidate's signal
     if run.killed == "output-limit":
         result["status"] = "output-limit"
         result["error_message"] = f"printed more than {run.out_limit // 1024} KB"
@@ -291,7 +331,8 @@ def classify(run: Running, duration: float) -> dict[str, Any]:
         result["status"] = "output-limit"
         result["error_message"] = f"wrote more than {MAX_REPORT // 1024} KB to the report channel"
     elif report is not None:
-        result.update(report)
+        result["status"] = "reported"  # the child's word, validated by the engine
+        result["report"] = report
     elif run.killed == "timeout":
         result["status"] = "timeout"
         result["error_message"] = f"still running after {timeout:g} s (wall clock)"

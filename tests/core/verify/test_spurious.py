@@ -1,0 +1,44 @@
+"""Spurious passes: flagged, still `pass`, on hard-coded programs but not on genuine ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.verify.client import WorkerPool
+from core.verify.spurious import perturbed, question_numbers, static_reason
+from core.verify.verdict import CheckSpec
+from tests.core.verify.conftest import check
+
+QUESTION = "Tom has 3 boxes with 6 apples each. How many apples does he have?"
+SPEC = CheckSpec("answer", answer="18", question=QUESTION)
+
+GENUINE = "def solution():\n    boxes = 3\n    per_box = 6\n    return boxes * per_box\n"
+LITERAL = "def solution():\n    return 18\n"
+HIDDEN = "def solution():\n    total = 9 + 9\n    return total\n"  # 18 built from nothing asked
+IGNORES = "def solution():\n    boxes = 3\n    x = boxes * 0\n    return x + 2 * 9\n"
+
+
+def test_question_numbers_and_perturbation() -> None:
+    assert question_numbers("Pay $1,000 for 2.5 kg, 3 times") == {1000.0, 2.5, 3.0}
+    src = perturbed(GENUINE, QUESTION)
+    assert src is not None and "10" in src and "13" in src
+    assert perturbed("def solution():\n    return 7\n", QUESTION) is None
+    assert static_reason(LITERAL, QUESTION, "18", "solution()") == "returns a literal"
+    assert static_reason(GENUINE, QUESTION, "18", "solution()") is None
+    assert static_reason("def solution():\n    x = 18\n    return x\n", QUESTION, "18",
+                         "solution()") is not None  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("code", "spurious"), [(GENUINE, False), (LITERAL, True), (HIDDEN, False), (IGNORES, True)]
+)
+async def test_flags_on_passing_programs(pool: WorkerPool, code: str, spurious: bool) -> None:
+    v = await check(pool, code, SPEC)
+    assert v.status == "pass", v
+    assert ("spurious" in v.flags) is spurious, v
+    assert v.to_dict()["flags"] == (["spurious"] if spurious else [])
+
+
+async def test_failing_programs_are_not_flagged(pool: WorkerPool) -> None:
+    v = await check(pool, "def solution():\n    return 17\n", SPEC)
+    assert v.status == "fail" and v.flags == ()
