@@ -103,6 +103,7 @@ from core.queries import (
     status_counts,
 )
 from core.sampling import DryRunPlan, RunControl, RunSummary, SampleOptions, dry_run, sample
+from core.sanitize import clean_text, sanitize_for_terminal
 from core.status import project_status
 from core.store import Store
 from core.teacher import (
@@ -205,6 +206,7 @@ __all__ = [
     "build_sft",
     "cancel_training",
     "check_program",
+    "clean_text",
     "comparison_rows",
     "count_candidates",
     "count_problems",
@@ -257,6 +259,7 @@ __all__ = [
     "run_outcomes",
     "run_results",
     "sample",
+    "sanitize_for_terminal",
     "save_prompt",
     "section_errors",
     "section_fields",

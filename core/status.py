@@ -8,6 +8,7 @@ from core.project import Project
 from core.queries import (
     RequestTotals,
     all_runs,
+    flag_counts,
     gold_problem_count,
     problem_count,
     request_totals,
@@ -29,12 +30,15 @@ async def project_status(project: Project) -> dict[str, Any]:
     """The `ekt status --json` object."""
     store = project.store
     counts = await status_counts(store)
+    flags = await flag_counts(store)
     out: dict[str, Any] = {
         "project": str(project.root),
         "problems": await problem_count(store),
         "candidates": counts.candidates,
         "pending": counts.pending,
         "verdicts": counts.verdicts,
+        "spurious": flags.spurious,
+        "untrusted_harness": flags.untrusted_harness,
         "gold_problems": await gold_problem_count(store),
         **_totals(await request_totals(store)),
         "runs": [],

@@ -55,7 +55,13 @@ from core.queries.runs import (
     run_results,
     teacher_label,
 )
-from core.queries.status import StatusCounts, gold_problem_count, status_counts
+from core.queries.status import (
+    FlagCounts,
+    StatusCounts,
+    flag_counts,
+    gold_problem_count,
+    status_counts,
+)
 
 __all__ = [
     "BAD_STATUSES",
@@ -64,6 +70,7 @@ __all__ = [
     "CandidateRow",
     "EvalProblemRow",
     "EvalRow",
+    "FlagCounts",
     "ProblemFilter",
     "ProblemRow",
     "ProblemSort",
@@ -83,6 +90,7 @@ __all__ = [
     "find_candidates",
     "find_run_id",
     "first_problem_of_kind",
+    "flag_counts",
     "get_candidate",
     "get_eval",
     "get_problem",

@@ -7,6 +7,7 @@ inside their own transaction (those take the transaction's connection, `conn`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -28,11 +29,23 @@ class CandidateRow:
     gold: bool
     gold_override: int | None
     duration_s: float | None
+    flags: tuple[str, ...] = ()  # verdict flags: "spurious", "untrusted-harness"
+
+
+def verdict_flags(text: str | None) -> tuple[str, ...]:
+    """A verdict's stored flags (a JSON list) as a tuple; anything malformed reads as none."""
+    if not text or text == "[]":
+        return ()
+    try:
+        flags = json.loads(text)
+    except ValueError:
+        return ()
+    return tuple(f for f in flags if isinstance(f, str)) if isinstance(flags, list) else ()
 
 
 _CAND_SQL = f"""
 SELECT c.id, c.source, c.sample_index, c.parent_id, v.status, coalesce(v.detail, ''),
-  {CANDIDATE_GOLD}, c.gold_override, v.duration_s
+  {CANDIDATE_GOLD}, c.gold_override, v.duration_s, v.flags
 FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id
 WHERE c.problem_id = ? {{eval_filter}} ORDER BY c.id LIMIT ? OFFSET ?
 """
@@ -47,7 +60,7 @@ async def list_candidates(
     else:
         sql = _CAND_SQL.format(eval_filter="AND c.eval_id = ?")
         rows = await store.fetchall(sql, [problem_id, eval_id, limit, offset])
-    return [CandidateRow(*(r[:6]), bool(r[6]), r[7], r[8]) for r in rows]
+    return [CandidateRow(*(r[:6]), bool(r[6]), r[7], r[8], verdict_flags(r[9])) for r in rows]
 
 
 async def count_candidates(store: Store, problem_id: str, eval_id: int | None = None) -> int:
@@ -63,7 +76,8 @@ _FULL_SQL = (
     "SELECT c.*, v.status AS v_status, v.detail AS v_detail, v.passed AS v_passed,"
     " v.total AS v_total, v.returned AS v_returned, v.expected AS v_expected,"
     " v.error_type AS v_error_type, v.error_message AS v_error_message, v.trace AS v_trace,"
-    f" v.output AS v_output, v.duration_s AS v_duration_s, {CANDIDATE_GOLD} AS gold"
+    " v.output AS v_output, v.duration_s AS v_duration_s, v.flags AS v_flags,"
+    f" {CANDIDATE_GOLD} AS gold"
     " FROM candidates c LEFT JOIN verdicts v ON v.candidate_id = c.id WHERE c.id = ?"
 )
 
@@ -71,7 +85,7 @@ _FULL_SQL = (
 async def get_candidate(store: Store, candidate_id: int) -> dict[str, Any] | None:
     """The candidate's columns plus its verdict's (prefixed `v_`) and `gold` (0/1), or None."""
     row = await store.fetchone(_FULL_SQL, [candidate_id])
-    return None if row is None else dict(row)
+    return None if row is None else {**dict(row), "v_flags": verdict_flags(row["v_flags"])}
 
 
 async def candidate_summary(store: Store, candidate_id: int) -> dict[str, Any] | None:

@@ -46,3 +46,20 @@ async def status_counts(store: Store, *, run_id: int | None = None) -> StatusCou
 
 async def gold_problem_count(store: Store) -> int:
     return int(await store.scalar("SELECT count(*) FROM problem_stats WHERE gold > 0"))
+
+
+@dataclass(frozen=True, slots=True)
+class FlagCounts:
+    spurious: int  # passes that do not compute their answer (not gold unless allowed)
+    untrusted_harness: int  # verdicts whose tests ran inside the candidate's interpreter
+
+
+async def flag_counts(store: Store) -> FlagCounts:
+    """How many verdicts carry each flag."""
+    row = await store.fetchone(
+        "SELECT coalesce(sum(flags LIKE '%\"spurious\"%'), 0),"
+        " coalesce(sum(flags LIKE '%\"untrusted-harness\"%'), 0) FROM verdicts"
+        " WHERE flags != '[]'"
+    )
+    assert row is not None
+    return FlagCounts(int(row[0]), int(row[1]))

@@ -9,15 +9,22 @@ from rich.style import Style
 from textual.message import Message
 from textual.strip import Strip
 
-from core import CandidateRow, Store, count_candidates, list_candidates
+from core import CandidateRow, Store, count_candidates, list_candidates, sanitize_for_terminal
 from ekt_tui.widgets.run_panel import VERDICT_COLOURS
 from ekt_tui.widgets.windowed_list import WindowedList
 
 
-def verdict_glyph(status: str | None) -> tuple[str, str]:
+def verdict_glyph(status: str | None, flags: tuple[str, ...] = ()) -> tuple[str, str]:
+    """One cell per verdict. A pass flagged `spurious` (it does not compute its answer: not gold
+    by default) is ≈; a pass whose tests ran inside the candidate's interpreter (not compared
+    outside it, so forgeable) is ✓ rather than ✔."""
     if status is None:
         return "◌", "yellow"
     if status == "pass":
+        if "spurious" in flags:
+            return "≈", "dark_orange"
+        if "untrusted-harness" in flags:
+            return "✓", "yellow"
         return "✔", "green"
     if status == "fail":
         return "✘", "red"
@@ -56,7 +63,7 @@ class CandidateList(WindowedList[CandidateRow]):
         return await count_candidates(self.store, self.problem_id, self.eval_id)
 
     def render_row(self, row: CandidateRow, width: int, selected: bool) -> Strip:
-        glyph, colour = verdict_glyph(row.status)
+        glyph, colour = verdict_glyph(row.status, row.flags)
         base = Style(reverse=True) if selected else Style()
         gold, gold_colour = gold_mark(row.gold, row.gold_override, row.status)
         origin = row.source if row.parent_id is None else f"{row.source}←#{row.parent_id}"
@@ -67,7 +74,10 @@ class CandidateList(WindowedList[CandidateRow]):
             Segment(f"{glyph}", base + Style(color=colour, bold=True)),
             Segment(f"{gold} ", base + Style(color=gold_colour or "yellow", bold=True)),
             Segment(head, base),
-            Segment(row.detail[:rest].ljust(rest), base + Style(dim=not selected)),
+            Segment(
+                sanitize_for_terminal(row.detail, keep_newlines=False)[:rest].ljust(rest),
+                base + Style(dim=not selected),
+            ),
         ]
         return Strip(segments).adjust_cell_length(width)
 

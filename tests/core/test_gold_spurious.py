@@ -73,3 +73,14 @@ async def test_a_verdict_that_becomes_spurious_leaves_gold_counts_right(tmp_path
             "UPDATE verdicts SET flags = '[\"spurious\"]' WHERE candidate_id = 2"
         )
         assert await _gold(project) == ([], 0)
+
+
+async def test_status_counts_spurious_passes(tmp_path: Path) -> None:
+    from core.status import project_status
+
+    init_project(tmp_path, name="spurious")
+    _seed(tmp_path)
+    async with await Project.open(tmp_path) as project:
+        status = await project_status(project)
+    assert status["spurious"] == 1 and status["untrusted_harness"] == 0
+    assert status["gold_problems"] == 1
