@@ -16,6 +16,7 @@ from core.store import connect_sync
 
 SAMPLES = ASSETS / "samples"
 RIGHT = "def solution():\n    return 39\n"
+COMPUTED = "def solution():\n    monday = 18\n    return monday + monday * 2 - 15\n"
 
 
 def ekt(*args: str | Path, stdin: str | None = None) -> Result:
@@ -159,7 +160,12 @@ def test_gold_export_jsonl_and_hf_dataset(project: Path, tmp_path: Path) -> None
         project,
         "a",
         gsm,
-        [RIGHT, "def solution():\n    return 13 * 3\n", "def solution():\n    return 0\n"],
+        # genuine programs: a hard-coded `return 39` would be a spurious pass, kept out of gold
+        [
+            COMPUTED,
+            "def solution():\n    return 18 + 18 * 2 - 15\n",
+            "def solution():\n    return 0\n",
+        ],
     )
     _add_candidates(project, "b", mbpp, ["def count_digits(n):\n    return len(str(n))\n"])
     assert ekt("-p", project, "verify").exit_code == 0
@@ -172,7 +178,7 @@ def test_gold_export_jsonl_and_hf_dataset(project: Path, tmp_path: Path) -> None
     assert [(r["problem"], r["verdict"], r["source"]) for r in rows] == [
         (gsm, "pass", "teacher"), (gsm, "pass", "teacher"), (mbpp, "pass", "teacher"),
     ]  # fmt: skip
-    assert rows[0]["code"] == RIGHT and rows[0]["prompt"]
+    assert rows[0]["code"] == COMPUTED and rows[0]["prompt"]
     loaded = datasets.load_from_disk(str(hf))
     assert loaded.num_rows == 3 and loaded[2]["problem"] == mbpp
     assert set(loaded.column_names) >= {"problem", "prompt", "code", "source", "verdict"}
