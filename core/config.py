@@ -36,8 +36,8 @@ class TeacherSection(_Section):
         description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (empty: OpenAI).",
     )
     model: str = Field(
-        "smollm2",
-        description='Model name for openai; for local a hub id, folder, .gguf file or "smollm2".',
+        "qwen-coder-1.5b",
+        description='Model name (openai); local: "qwen-coder-1.5b", "smollm2", folder, .gguf, hub',
     )
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="Environment variable holding the API key."

@@ -337,6 +337,35 @@ def _convert(gguf: Path, out: Path, dtype: str = "float32") -> None:
     tok.save_pretrained(str(out))
 
 
+def prepare(spec: str) -> Path:
+    """`python -m core.models prepare SPEC` (make teacher): assemble, verify and convert now,
+    with a progress line, so the first `s` in the TUI does not wait minutes for it."""
+    import time
+
+    started, shown = time.monotonic(), [-1]
+
+    def progress(done: int, total: int) -> None:
+        pct = done * 100 // max(total, 1)
+        if pct != shown[0]:
+            shown[0] = pct
+            print(f"\r  assembling and checking sha256: {pct:3d}%", end="", flush=True)
+
+    if converted_path(spec) is None:
+        print(f"  preparing {spec}: assemble, verify, convert to safetensors (once, minutes)")
+    path = ensure_local_model(spec, progress=progress)
+    if shown[0] >= 0:
+        print()
+    print(f"  {spec} ready in {time.monotonic() - started:.0f} s: {path}")
+    return path
+
+
 if __name__ == "__main__":
     args = sys.argv[1:]
-    _convert(Path(args[0]), Path(args[1]), args[3] if args[2:3] == ["--dtype"] else "float32")
+    if args[:1] == ["prepare"] and len(args) == 2:
+        try:
+            prepare(args[1])
+        except ModelError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            sys.exit(1)
+    else:
+        _convert(Path(args[0]), Path(args[1]), args[3] if args[2:3] == ["--dtype"] else "float32")

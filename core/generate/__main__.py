@@ -136,33 +136,47 @@ class PrefixCache:
 
 
 def _batch(
-    tok: Any, ids: list[list[int]], per: int, prefix: PrefixCache | None
+    model: Any, tok: Any, ids: list[list[int]], per: int, prefix: PrefixCache | None
 ) -> tuple[dict[str, Any], int]:
     """Model inputs for prompts × per rows (each prompt's rows adjacent) and the input width.
-    With a prefix cache the rows share the cached prefix, then each row's own tokens, padded
-    between the two (the attention mask and the positions derived from it skip the pads)."""
-    import torch
 
+    Each prompt's tokens are processed once, not once per sample: the prompts' keys/values are
+    computed for all but their last token, then repeated for the samples, and `generate` only
+    feeds the last token. With a prefix cache the rows start from the cached shared prefix,
+    then each prompt's own tokens, padded between the two (the attention mask and the
+    positions derived from it skip the pads); without one they are left-padded."""
+    import torch
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
     pad = tok.pad_token_id
     shared = min(len(x) for x in ids) - 1  # at least one token of each row goes through generate
     for row in ids[1:]:
         shared = min(shared, _common(ids[0], row))
-    use = prefix is not None and shared >= MIN_PREFIX
-    cut = shared if use else 0
+    cut = shared if prefix is not None and shared >= MIN_PREFIX else 0
     tails = [x[cut:] for x in ids]
     width = max(len(t) for t in tails)
-    rows, mask = [], []
-    for tail in tails:
-        gap = width - len(tail)
-        rows += [ids[0][:cut] + [pad] * gap + tail] * per
-        mask += [[1] * cut + [0] * gap + [1] * len(tail)] * per
-    inputs: dict[str, Any] = {
-        "input_ids": torch.tensor(rows), "attention_mask": torch.tensor(mask)
-    }  # fmt: skip
-    if use:
+    rows = torch.tensor([ids[0][:cut] + [pad] * (width - len(t)) + t for t in tails])
+    mask = torch.tensor([[1] * cut + [0] * (width - len(t)) + [1] * len(t) for t in tails])
+    rows, mask = rows.to(device), mask.to(device)
+    if cut:
         assert prefix is not None
         kv = prefix.covering(ids[0][:cut])
-        kv.batch_repeat_interleave(len(rows))
+        kv.batch_repeat_interleave(len(ids))
+    else:
+        kv = DynamicCache(config=model.config)
+    if width > 1:  # the prompts' own tokens but the last, once per prompt
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)
+        with torch.no_grad():
+            model(
+                input_ids=rows[:, cut:-1], attention_mask=mask[:, :-1],
+                position_ids=positions[:, cut:-1], cache=kv, use_cache=True,
+            )  # fmt: skip
+    if per > 1:
+        kv.batch_repeat_interleave(per)
+        rows, mask = rows.repeat_interleave(per, 0), mask.repeat_interleave(per, 0)
+    inputs: dict[str, Any] = {"input_ids": rows, "attention_mask": mask}
+    if kv.get_seq_length() > 0:
         inputs["cache"] = kv
     return inputs, cut + width
 
@@ -189,7 +203,6 @@ def _generate(
     greedy = temperature <= 0
     texts = _encode(tok, list(req["prompts"]), bool(req.get("chat")), req.get("system") or "")
     results: list[list[dict]] = [[] for _ in texts]
-    device = next(model.parameters()).device
     limit = getattr(model.config, "max_position_embeddings", None)
     per = 1 if greedy else n  # sequences per prompt in one pass
     step_prompts = max(1, MAX_ROWS // per)
@@ -199,10 +212,11 @@ def _generate(
         idx = list(range(start, min(start + step_prompts, len(texts))))
         ids = [tok(texts[i])["input_ids"] for i in idx]
         lengths = [len(x) for x in ids]
-        enc, width = _batch(tok, ids, per, prefix)
-        enc = {k: v.to(device) if hasattr(v, "to") and k != "cache" else v for k, v in enc.items()}
-        if limit and width >= limit:
-            raise ValueError(f"prompt of {width} tokens exceeds the model's context of {limit}")
+        if limit and max(lengths) >= limit:
+            raise ValueError(
+                f"prompt of {max(lengths)} tokens exceeds the model's context of {limit}"
+            )
+        enc, width = _batch(model, tok, ids, per, prefix)
         streamer = None
         if req.get("stream"):
             rows = [(i, c) for i in idx for c in range(per)]
