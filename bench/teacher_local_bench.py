@@ -194,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", type=Path, default=DATA, help="GSM8K test.jsonl")
     parser.add_argument("--problems", type=int, default=30, help="for the pass rate (0: skip)")
     parser.add_argument("--max-new", type=int, default=48, help="new tokens per speed sample")
-    parser.add_argument("--dtype", default="auto", help="of the speed section's worker")
+    parser.add_argument("--dtype", default="fast", help="of the speed section's worker")
     parser.add_argument("--dtypes", action="store_true", help="also compare fp32/bf16/int8")
     parser.add_argument("--no-speed", action="store_true")
     args = parser.parse_args(argv or [])
