@@ -37,7 +37,7 @@ class TeacherSection(_Section):
     )
     model: str = Field(
         "qwen-coder-1.5b",
-        description='Model name (openai); local: "qwen-coder-1.5b", "smollm2", folder, .gguf, hub',
+        description='Model name for openai; for local a hub id, folder, .gguf file or "smollm2".',
     )
     api_key_env: str = Field(
         "OPENAI_API_KEY", description="Environment variable holding the API key."
