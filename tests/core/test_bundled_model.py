@@ -76,7 +76,7 @@ def test_a_tampered_assembled_file_is_checked_again(fake_packages: Path) -> None
     whole = b"".join(PARTS)
     bundle = _bundle(hashlib.sha256(whole).hexdigest(), len(whole))
     out = assemble_bundle(bundle)
-    out.write_bytes(whole[:-1] + b"X")  # same size, other bytes, new mtime: the stamp no longer fits
+    out.write_bytes(whole[:-1] + b"X")  # same size, other bytes, new mtime: stamp does not fit
     assert assemble_bundle(bundle).read_bytes() == whole  # re-assembled from the chunks
 
 
