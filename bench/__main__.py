@@ -1,4 +1,8 @@
-"""`python -m bench [area ...]`: discover `bench/*_bench.py` modules and run their `main()`."""
+"""`python -m bench [area ...]`: discover `bench/*_bench.py` modules and run their `main()`.
+
+An area is the module's name without `_bench`, with `-` for `_` (`teacher-local` runs
+`teacher_local_bench.py`); the underscore spelling is accepted too.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ import bench
 
 def areas() -> list[str]:
     return sorted(
-        m.name.removesuffix("_bench")
+        m.name.removesuffix("_bench").replace("_", "-")
         for m in pkgutil.iter_modules([str(Path(bench.__file__).parent)])
         if m.name.endswith("_bench")
     )
@@ -25,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     if args and args[0] in {"-h", "--help", "--list"}:
         print("usage: python -m bench [area ...]\nareas: " + ", ".join(known))
         return 0
-    chosen = args or known
+    chosen = [a.replace("_", "-") for a in args] or known
     unknown = [a for a in chosen if a not in known]
     if unknown:
         print(
@@ -35,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     for area in chosen:
         print(f"== {area} ==", flush=True)
         started = time.perf_counter()
-        importlib.import_module(f"bench.{area}_bench").main()
+        importlib.import_module(f"bench.{area.replace('-', '_')}_bench").main()
         print(f"== {area}: {time.perf_counter() - started:.1f} s ==\n", flush=True)
     return 0
 

@@ -47,7 +47,7 @@ class TeacherSection(_Section):
         description="OpenAI-compatible endpoint, e.g. http://localhost:8000/v1 (empty: OpenAI).",
     )
     model: str = Field(
-        "smollm2",
+        "qwen-coder-1.5b",
         description='Model name for openai; for local a hub id, folder, .gguf file or "smollm2".',
     )
     api_key_env: str = Field(

@@ -4,6 +4,8 @@
 (`$XDG_DATA_HOME/ekt-tui/demo`, else `~/.local/share/ekt-tui/demo`; `EKT_DEMO_DIR` overrides),
 or `./ekt-demo` when that is not writable. A stamp file records which samples it holds, so a
 later start costs one small file read; changed samples are imported again (idempotently).
+Its teacher is the bundled offline one (`qwen-coder-1.5b`); a demo made when the default was
+SmolLM2 (which solves nothing) is switched over once, other edits to its ekt.toml are kept.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import fcntl
 import hashlib
 import os
+import re
 import threading
 from collections.abc import Coroutine
 from pathlib import Path
@@ -19,7 +22,8 @@ from typing import Any, TypeVar
 
 from core.datasets import ImportOptions, import_dataset
 from core.errors import ConfigError
-from core.project import ASSETS, DB_NAME, init_project, is_project
+from core.models import DEFAULT_TEACHER
+from core.project import ASSETS, CONFIG_NAME, DB_NAME, init_project, is_project
 from core.prompts import seed_default_prompts
 from core.store import Store
 
@@ -56,14 +60,35 @@ def demo_dir() -> Path:
     return preferred if _writable(preferred.parent) else Path.cwd() / "ekt-demo"
 
 
+OLD_TEACHERS = ("smollm2",)  # earlier demo defaults, replaced by DEFAULT_TEACHER
+
+
 def _fingerprint() -> str:
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"teacher:{DEFAULT_TEACHER}\n".encode())
     for name, fmt, dataset in DEMO_SOURCES:
         digest.update(f"{name}:{fmt}:{dataset}\n".encode())
         digest.update((SAMPLES / name).read_bytes())
     for prompt in sorted((ASSETS / "prompts").glob("*.txt")):
         digest.update(prompt.name.encode() + prompt.read_bytes())
     return digest.hexdigest()[:16]
+
+
+def _retarget_teacher(root: Path) -> None:
+    """Point the [teacher] model of an existing demo at DEFAULT_TEACHER if it still names an
+    older default; the rest of the file (comments, user edits) stays as it is."""
+    path = root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    section = re.search(r"^\[teacher\]\n(?:(?!^\[).*\n?)*", text, re.M)
+    if section is None:
+        return
+    olds = "|".join(re.escape(m) for m in OLD_TEACHERS)
+    body = re.sub(
+        rf'^model = "(?:{olds})"$', f'model = "{DEFAULT_TEACHER}"', section.group(0), flags=re.M
+    )
+    if body != section.group(0):
+        tmp = path.with_name(CONFIG_NAME + ".tmp")
+        tmp.write_text(text[: section.start()] + body + text[section.end() :], encoding="utf-8")
+        os.replace(tmp, path)
 
 
 async def _populate(root: Path) -> None:
@@ -113,6 +138,7 @@ def ensure_demo_project(root: Path | None = None) -> Path:
         if stamp.is_file() and stamp.read_text().strip() == fingerprint and is_project(root):
             return root
         init_project(root, name="ekt-demo", exist_ok=True)
+        _retarget_teacher(root)
         _run(_populate(root))
         stamp.write_text(fingerprint + "\n")
     return root

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -11,19 +12,26 @@ from typing import Any, TypeVar
 import click
 
 from core.errors import EktError
-from core.project import Project
+from core.project import DB_NAME, Project
+from core.store.db import unreadable
+from core.version import ekt_version
 
 T = TypeVar("T")
 
 
 class EktGroup(click.Group):
-    """Turns EktError (and Ctrl-C) into one line on stderr and a non-zero exit."""
+    """Turns EktError (and Ctrl-C) into one line on stderr and a non-zero exit; a store that
+    SQLite finds corrupt only mid-query is the same one line as one refused on open."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except EktError as exc:
             click.echo(f"ekt: error: {exc}", err=True)
+            sys.exit(1)
+        except sqlite3.DatabaseError as exc:
+            db = (ctx.obj or Path(".")) / DB_NAME
+            click.echo(f"ekt: error: {unreadable(db, exc)}", err=True)
             sys.exit(1)
         except KeyboardInterrupt:
             click.echo("ekt: interrupted", err=True)
@@ -38,6 +46,9 @@ class EktGroup(click.Group):
     default=Path("."),
     show_default=True,
     help="Project folder (holds ekt.toml and ekt.db).",
+)
+@click.version_option(
+    ekt_version(), "-V", "--version", prog_name="ekt", message="%(prog)s %(version)s"
 )
 @click.pass_context
 def cli(ctx: click.Context, project: Path) -> None:

@@ -39,10 +39,18 @@ DeltaFn = Callable[[int, int, str], None]
 class GenerationWorker:
     """`async with GenerationWorker(path) as w: await w.generate([...], n=8, ...)`."""
 
-    def __init__(self, model_path: str, *, dtype: str = "auto", device: str | None = None) -> None:
+    def __init__(
+        self,
+        model_path: str,
+        *,
+        dtype: str = "auto",
+        device: str | None = None,
+        prefix_cache: bool = True,
+    ) -> None:
         self.model_path = model_path
         self.dtype = dtype
         self.device = device
+        self.prefix_cache = prefix_cache
         self.info: dict[str, Any] = {}
         self._proc: asyncio.subprocess.Process | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -71,6 +79,7 @@ class GenerationWorker:
             raise ModelError(f"{self.model_path}: not a model folder (no config.json)")
         cmd = [sys.executable, "-m", "core.generate", "--model", self.model_path]
         cmd += ["--dtype", self.dtype] + (["--device", self.device] if self.device else [])
+        cmd += [] if self.prefix_cache else ["--no-prefix-cache"]
         env = {**os.environ, "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
         root = str(Path(__file__).resolve().parent.parent.parent)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)

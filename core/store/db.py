@@ -47,18 +47,68 @@ def migrate_sync(conn: sqlite3.Connection, path: Path | str = "") -> int:
     return SCHEMA_VERSION
 
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+def unreadable(path: Path | str, exc: BaseException) -> StoreError:
+    """The one line for a store SQLite cannot read (not a database, truncated, malformed)."""
+    return StoreError(f"{path}: not a readable ekt store ({exc}); restore it or move it away")
+
+
+def check_header(path: Path) -> None:
+    """Refuse, from the first 100 bytes, a file that is not SQLite or is shorter than its own
+    header says (a truncated copy): SQLite itself would only fail later, mid-query."""
+    try:
+        with open(path, "rb") as f:
+            header = f.read(100)
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return  # a new store
+    except OSError as exc:
+        raise StoreError(f"{path}: cannot read store: {exc.strerror}") from None
+    if not header:
+        return  # an empty file is an empty database
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        raise unreadable(path, sqlite3.DatabaseError("file is not a database"))
+    page_size = int.from_bytes(header[16:18], "big")
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], "big")
+    valid = header[24:28] == header[92:96]  # the size field is trusted only then (file format)
+    if valid and pages and size < pages * page_size:
+        raise unreadable(
+            path, sqlite3.DatabaseError(f"truncated: {size} of {pages * page_size} bytes")
+        )
+
+
+def _probe(execute: Any) -> Any:
+    """Reading the schema parses sqlite_master: a garbled first page fails here, not later."""
+    return execute("SELECT count(*) FROM sqlite_master")
+
+
 def connect_sync(path: Path | str, *, readonly: bool = False) -> sqlite3.Connection:
     """A plain sqlite3 connection with the store's pragmas (subprocesses, benches, sync code)."""
     path = Path(path)
-    if readonly:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
-    else:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    for pragma in _pragmas(readonly):
-        conn.execute(pragma)
-    if not readonly:
-        migrate_sync(conn, path)
+    check_header(path)
+    try:
+        if readonly:
+            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        else:
+            conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open store: {exc}") from None
+    try:
+        conn.row_factory = sqlite3.Row
+        for pragma in _pragmas(readonly):
+            conn.execute(pragma)
+        _probe(conn.execute).fetchone()
+        if not readonly:
+            migrate_sync(conn, path)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise unreadable(path, exc) from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -78,6 +128,7 @@ class Store:
         path = Path(path)
         if readonly and not path.exists():
             raise StoreError(f"{path}: no such store (run `ekt init` first)")
+        check_header(path)
         if not readonly:
             # Migrate synchronously first: simple, and schema changes need exclusive access anyway.
             connect_sync(path).close()
@@ -88,10 +139,18 @@ class Store:
             )
         except sqlite3.Error as exc:
             raise StoreError(f"{path}: cannot open store: {exc}") from exc
-        conn.row_factory = sqlite3.Row
-        for pragma in _pragmas(readonly):
-            await conn.execute(pragma)
-        (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+        try:  # a failure here must close the connection: its thread keeps the process alive
+            conn.row_factory = sqlite3.Row
+            for pragma in _pragmas(readonly):
+                await conn.execute(pragma)
+            await (await _probe(conn.execute)).fetchone()
+            (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+        except sqlite3.DatabaseError as exc:
+            await conn.close()
+            raise unreadable(path, exc) from None
+        except BaseException:
+            await conn.close()
+            raise
         if version != SCHEMA_VERSION:
             await conn.close()
             raise StoreError(f"{path}: store schema v{version}, this ekt expects v{SCHEMA_VERSION}")

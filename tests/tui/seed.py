@@ -56,6 +56,8 @@ CANDIDATES = [
 def make_project(root: Path, *, with_run: bool = True) -> Path:
     """Create a project at `root` with the problems above (and one finished run if asked)."""
     init_project(root, name="tui-test")
+    toml = root / "ekt.toml"  # SmolLM2 teaches: no pixel may depend on the 1.1 GB teacher's cache
+    toml.write_text(toml.read_text().replace('"qwen-coder-1.5b"', '"smollm2"', 1))
     conn = connect_sync(root / "ekt.db")
     try:
         conn.execute("BEGIN")
