@@ -20,6 +20,7 @@ from core.cli import cli
 from core.config import (
     ProjectConfig,
     StudentSection,
+    TeacherSection,
     reference_markdown,
     render_default_toml,
     section_errors,
@@ -94,8 +95,10 @@ def test_sample_options_are_overrides_of_the_sections() -> None:
     options = SampleOptions(n=3, verify=False, teacher={"mode": "chat", "model": None})
     assert (options.n, options.verify, options.temperature) == (3, False, None)
     teacher, sampling = effective_sections(ProjectConfig(), options)
-    assert (teacher.mode, teacher.model, sampling.n, sampling.verify) == ("chat", "smollm2", 3,
-                                                                         False)  # fmt: skip
+    default_model = TeacherSection().model  # a None override keeps the section's value
+    assert (teacher.mode, teacher.model, sampling.n, sampling.verify) == (
+        "chat", default_model, 3, False,
+    )  # fmt: skip
     with pytest.raises(TypeError, match="no sampling field nn"):
         SampleOptions(nn=3)
     with pytest.raises(ConfigError) as bad:
