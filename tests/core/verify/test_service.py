@@ -10,6 +10,7 @@ from core.candidates import NewCandidate, add_edit, insert_candidates, set_gold_
 from core.events import CandidateVerified
 from core.gold import select_gold
 from core.project import Project
+from core.store import sync_gold_settings
 from core.verify.service import VerifierService, verify_pending
 
 RIGHT = "def solution():\n    return 18\n"
@@ -31,6 +32,9 @@ async def _statuses(project: Project) -> dict[int, str]:
 
 
 async def test_verify_pending_stores_verdicts_and_dedups(project: Project) -> None:
+    # g1's question has no numbers, so each of its passes returns a literal (spurious): this
+    # test is about dedup and gold policies, so spurious passes are allowed into gold here
+    await sync_gold_settings(project.store, allow_spurious=True)
     ids = await _add(
         project,
         ("g1", RIGHT),
@@ -139,6 +143,9 @@ async def test_service_keeps_going_after_hostile_candidates(project: Project) ->
 
 
 async def test_gold_policies(project: Project) -> None:
+    # g1's question has no numbers, so each of its passes returns a literal (spurious): this
+    # test is about dedup and gold policies, so spurious passes are allowed into gold here
+    await sync_gold_settings(project.store, allow_spurious=True)
     ids = await _add(
         project,
         ("g1", RIGHT),
