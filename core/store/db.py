@@ -55,9 +55,26 @@ def unreadable(path: Path | str, exc: BaseException) -> StoreError:
     return StoreError(f"{path}: not a readable ekt store ({exc}); restore it or move it away")
 
 
+_CHECKED: set[Path] = set()
+"""Stores whose header this process has checked (or is creating)."""
+
+
 def check_header(path: Path) -> None:
     """Refuse, from the first 100 bytes, a file that is not SQLite or is shorter than its own
-    header says (a truncated copy): SQLite itself would only fail later, mid-query."""
+    header says (a truncated copy): SQLite itself would only fail later, mid-query.
+
+    Once per store and process: closing *any* file descriptor of a database file drops every
+    POSIX lock this process holds on it, so reading the header again while a connection is open
+    (the TUI opens its reader after the writer) would strip that connection's locks; its read
+    snapshot then went stale and `PRAGMA data_version` stopped seeing other processes' commits."""
+    key = path.resolve()
+    if key in _CHECKED:
+        return
+    _check_header(path)
+    _CHECKED.add(key)
+
+
+def _check_header(path: Path) -> None:
     try:
         with open(path, "rb") as f:
             header = f.read(100)
@@ -143,8 +160,10 @@ class Store:
             conn.row_factory = sqlite3.Row
             for pragma in _pragmas(readonly):
                 await conn.execute(pragma)
-            await (await _probe(conn.execute)).fetchone()
-            (version,) = await (await conn.execute("PRAGMA user_version")).fetchone()  # type: ignore[misc]
+            # fetchall, not fetchone: a statement left unfinished keeps a read snapshot open, and
+            # PRAGMA data_version would then never see another process's commits
+            await (await _probe(conn.execute)).fetchall()
+            [(version,)] = await (await conn.execute("PRAGMA user_version")).fetchall()
         except sqlite3.DatabaseError as exc:
             await conn.close()
             raise unreadable(path, exc) from None

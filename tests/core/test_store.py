@@ -122,3 +122,27 @@ async def test_transaction_rolls_back_on_error(tmp_path: Path) -> None:
         )
     assert await store.scalar("SELECT count(*) FROM problems") == 0
     await store.close()
+
+
+async def test_a_reader_opened_after_the_writer_sees_other_processes_commits(
+    tmp_path: Path,
+) -> None:
+    """Regression: re-reading the header of an open store closed a file descriptor, which drops
+    the process's POSIX locks; the reader's snapshot went stale and data_version froze."""
+    import subprocess
+    import sys
+
+    from core.store import Store
+
+    db = tmp_path / "ekt.db"
+    async with await Store.open(db) as writer, await Store.open(db, readonly=True) as reader:
+        await writer.fetchall("SELECT count(*) FROM problems")
+        before = await reader.data_version()
+        code = (
+            "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None);"
+            " c.execute('CREATE TABLE other_process(x)'); c.close()"
+        )
+        subprocess.run([sys.executable, "-c", code, str(db)], check=True)
+        assert await reader.data_version() != before
+        names = await reader.fetchall("SELECT name FROM sqlite_master WHERE name = 'other_process'")
+        assert len(names) == 1
