@@ -105,7 +105,9 @@ def test_sampling_run_streams_on_the_dashboard(tmp_path: Path) -> None:
         term.start([str(BIN / "ekt-tui"), str(root)], tmp_path, {"HOME": str(tmp_path)})
         try:
             term.wait_for("run-1")
-            term.keys("s")
+            term.keys("s")  # the start-sampling dialog, with its dry-run estimate
+            term.wait_for(lambda s: "Start sampling" in s and "6 for 12 samples" in s)
+            term.keys("C-s")
             screen = term.wait_for(lambda s: " streaming " in s and "(this app: running)" in s)
             assert "openai:fake@http://127.0.0.1" in screen
             (tmp_path / "streaming.txt").write_text(screen, encoding="utf-8")
