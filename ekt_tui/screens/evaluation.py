@@ -203,7 +203,8 @@ class EvaluationScreen(LiveScreen):
             ConfirmScreen(
                 f"Cancel evaluation {ev.name}? Its {ev.samples} samples stay; launching it"
                 " again under the same name resumes it.",
-                yes="Cancel it", no="Keep running",
+                yes="Cancel it",
+                no="Keep running",
             ),
             answer,
         )
