@@ -79,9 +79,9 @@ class EvalLaunchScreen(ModalScreen[EvalOptions | None]):
     #el-box { width: 84; height: auto; border: thick $accent; background: $surface;
               padding: 0 1; }
     #el-title { text-style: bold; margin-bottom: 1; }
-    #el-box Grid { grid-size: 2; grid-columns: 14 1fr; grid-rows: 1; grid-gutter: 1 1;
+    #el-box Grid { grid-size: 2; grid-columns: 10 1fr; grid-rows: 1; grid-gutter: 0 1;
                    height: auto; }
-    #el-fields { grid-size: 4; grid-columns: 14 1fr 14 1fr; margin-top: 1; }
+    #el-box #el-fields { grid-size: 4; grid-columns: 14 1fr 14 1fr; margin-top: 1; }
     #el-box Label { padding: 0 0 0 1; }
     #el-message { height: 2; margin-top: 1; }
     #el-buttons { height: 3; align-horizontal: right; }
@@ -180,7 +180,10 @@ class EvalLaunchScreen(ModalScreen[EvalOptions | None]):
             message.update(f"[red]{escape(next(iter(errors.values())))}[/]")
         else:
             n, limit = values["n"], values.get("limit")
-            scope = f"the first {limit} problems" if limit else "every problem"
+            scope = (
+                "the first problem" if limit == 1
+                else f"the first {limit} problems" if limit else "every problem"
+            )  # fmt: skip
             message.update(
                 escape(f"{scope} of split {values['split']!r} × {n} samples, "
                        f"pass@{','.join(map(str, values['k']))}")

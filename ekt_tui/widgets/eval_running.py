@@ -34,9 +34,9 @@ class EvalRunningTable(DataTable[Text | str]):
         # fixed widths: a snapshot does not depend on auto-sizing
         self._columns = [
             self.add_column(label, width=width)
-            for label, width in (("running evaluation", 34), ("model", 22), ("problems", 9),
-                                 ("samples", 8), ("verified", 8), ("state", 24),
-                                 ("where", 10))
+            for label, width in (("running evaluation", 52), ("model", 22), ("problems", 9),
+                                 ("samples", 8), ("verified", 8), ("state", 22),
+                                 ("where", 9))
         ]  # fmt: skip
         self._ids: list[int] = []
         self.display = False
