@@ -209,10 +209,19 @@ class EktApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; a sampling run of this app is stopped first, so it is marked stopped (and a
-        later start continues it) instead of failing with its requests cut off."""
+        later start continues it) instead of failing with its requests cut off; an evaluation
+        it runs is cancelled first, for the same reason."""
         if self.sampler.running:
             self.notify("Stopping the sampling run…")
             await self.sampler.stop(timeout=15)
+        evals = [w for w in self.workers if w.group == "eval-run" and not w.is_finished]
+        if evals:  # the runner marks them cancelled (resumable by name), not left "running"
+            self.notify("Cancelling the running evaluation…")
+            for worker in evals:
+                worker.cancel()
+            for worker in evals:
+                with contextlib.suppress(Exception):
+                    await worker.wait()
         self.exit()
 
     def action_toggle_theme(self) -> None:

@@ -256,3 +256,20 @@ async def test_lists_another_process_eval_and_does_not_cancel_it(tmp_path: Path)
         await settle(pilot)
         assert isinstance(app.screen, EvaluationScreen)  # nothing to confirm: not ours
         assert _status(root) == [("cli-eval", "other", "running")]
+
+
+async def test_quit_cancels_a_running_eval(tmp_path: Path, backend: Gated) -> None:
+    root, ckpt = make_launch_project(tmp_path / "p")
+    app = EktApp(root, poll=False)
+    async with app.run_test(size=(160, 44)) as pilot:
+        dialog = await _open_dialog(pilot)
+        dialog.query_one("#el-model", Select).value = str(ckpt)
+        _fill(dialog, n="1", k="1", name="on-quit")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        screen = app.screen
+        assert isinstance(screen, EvaluationScreen)
+        await _wait(pilot, lambda: bool(screen.running), "the running row")
+        await pilot.press("q")
+        await pilot.pause(0.5)
+    assert _status(root) == [("on-quit", "sft-1@step4", "cancelled")]
