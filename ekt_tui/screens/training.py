@@ -95,10 +95,15 @@ class TrainingScreen(LiveScreen):
                     yield Button("Resume run", id="train-resume", variant="primary")
         yield Footer()
 
+    def _checkpoint_table(self) -> DataTable[Any]:
+        """The checkpoints table with its columns (a refresh may come before on_mount)."""
+        table = self.query_one("#train-checkpoints", DataTable)
+        if not table.columns:
+            table.add_columns("step", "dev pass@1", "loss", "best", "path")
+        return table
+
     def on_mount(self) -> None:
-        self.query_one("#train-checkpoints", DataTable).add_columns(
-            "step", "dev pass@1", "loss", "best", "path"
-        )
+        self._checkpoint_table()
         self.query_one(TrainRunsTable).focus()
         self.schedule_preview()
         self.set_interval(TICK_S, self._tick)
@@ -156,7 +161,7 @@ class TrainingScreen(LiveScreen):
         title = f"{run['name']}: loss per step" if run else "training loss"
         self.query_one(LossPlot).show(events, title)
         self._show_log(run, events)
-        table = self.query_one("#train-checkpoints", DataTable)
+        table = self._checkpoint_table()
         table.clear()
         for c in checkpoints:
             dev = c["metrics"].get("dev_pass_at_1")

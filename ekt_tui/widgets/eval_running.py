@@ -31,19 +31,26 @@ class EvalRunningTable(DataTable[Text | str]):
 
     def on_mount(self) -> None:
         self.cursor_type = "row"
-        # fixed widths: a snapshot does not depend on auto-sizing
+        self._add_columns()
+        self.display = self.row_count > 0
+
+    def _add_columns(self) -> None:
+        """Fixed widths (a snapshot does not depend on auto-sizing); also called by `show`:
+        the screen's first refresh may come before on_mount."""
+        if self.columns:
+            return
+        self._ids: list[int] = []
         self._columns = [
             self.add_column(label, width=width)
             for label, width in (("running evaluation", 52), ("model", 22), ("problems", 9),
                                  ("samples", 8), ("verified", 8), ("state", 22),
                                  ("where", 9))
         ]  # fmt: skip
-        self._ids: list[int] = []
-        self.display = False
 
     def show(self, running: Sequence[RunningEval], now: float, here: Collection[int]) -> None:
         """Update in place when the same runs are listed (the 1 s tick of the elapsed time
         keeps the cursor), else rebuild."""
+        self._add_columns()
         rows = {
             ev.id: (
                 ev.name, ev.model, f"{ev.problems_done}/{ev.problems or '?'}", str(ev.samples),
