@@ -40,7 +40,7 @@ class EvalRunningTable(DataTable[Text | str]):
         if self.columns:
             return
         self._ids: list[int] = []
-        self._columns = [
+        self._column_keys = [
             self.add_column(label, width=width)
             for label, width in (("running evaluation", 52), ("model", 22), ("problems", 9),
                                  ("samples", 8), ("verified", 8), ("state", 22),
@@ -60,7 +60,7 @@ class EvalRunningTable(DataTable[Text | str]):
         }  # fmt: skip
         if list(rows) == self._ids:
             for eval_id, cells in rows.items():
-                for column, cell in zip(self._columns, cells, strict=True):
+                for column, cell in zip(self._column_keys, cells, strict=True):
                     self.update_cell(str(eval_id), column, cell)
             return
         self._ids = list(rows)

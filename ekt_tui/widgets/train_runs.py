@@ -28,19 +28,13 @@ class TrainRunsTable(DataTable[Any]):
     def on_mount(self) -> None:
         self.cursor_type = "row"
         self.zebra_stripes = True
-        self._columns()
-
-    def _columns(self) -> None:
-        """Fixed widths: auto-sized headers can render from a stale cache (a flaky snapshot).
-        Also called by `show_runs`: the screen's first refresh may come before on_mount."""
-        if not self.columns:
-            for label, width in (("run", 16), ("status", 10), ("step", 9), ("loss", 8)):
-                self.add_column(label, width=width)
+        # fixed widths: auto-sized headers can render from a stale cache (a flaky snapshot)
+        for label, width in (("run", 16), ("status", 10), ("step", 9), ("loss", 8)):
+            self.add_column(label, width=width)
 
     def show_runs(self, runs: Sequence[dict[str, Any]], selected: int | None) -> None:
         from rich.text import Text
 
-        self._columns()
         self.clear()
         for r in runs:
             total = r.get("max_steps") or "?"
