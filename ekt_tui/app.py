@@ -10,12 +10,12 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widget import AwaitMount
@@ -43,6 +43,7 @@ SCREENS: dict[str, tuple[type[LiveScreen], str, str]] = {
     "evaluation": (EvaluationScreen, "5", "Evaluation"),
 }
 ERROR_TIMEOUT_S = 10.0
+SYSTEM_COMMANDS_REPLACED = {"Quit", "Keys"}
 
 
 def _terminal_alive() -> bool:
@@ -216,14 +217,30 @@ class EktApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; a sampling run of this app is stopped first, so it is marked stopped (and a
-        later start continues it) instead of failing with its requests cut off."""
+        later start continues it) instead of failing with its requests cut off; an evaluation
+        it runs is cancelled first, for the same reason."""
         if self.sampler.running:
             self.notify("Stopping the sampling run…")
             await self.sampler.stop(timeout=15)
+        evals = [w for w in self.workers if w.group == "eval-run" and not w.is_finished]
+        if evals:  # the runner marks them cancelled (resumable by name), not left "running"
+            self.notify("Cancelling the running evaluation…")
+            for worker in evals:
+                worker.cancel()
+            for worker in evals:
+                with contextlib.suppress(Exception):
+                    await worker.wait()
         self.exit()
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme != "textual-light" else "textual-dark"
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Textual's palette entries except those ekt lists itself (`command_entries`): Quit
+        (ours stops sampling first) and Keys (ours is the help screen), so each shows once."""
+        for command in super().get_system_commands(screen):
+            if command.title not in SYSTEM_COMMANDS_REPLACED:
+                yield command
 
     def command_entries(
         self, screen: Screen[Any] | None = None

@@ -10,6 +10,7 @@ A run interrupted half-way can be resumed with the same `--name`: samples are id
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import time
@@ -171,7 +172,7 @@ async def plan_eval(project: Project, options: EvalOptions) -> EvalPlan:
     if not method:
         method = "zero-shot" if zero_shot else "few-shot"
     if not options.teacher:  # last: a GGUF is converted (once) here, a hub id downloaded
-        model_path = ensure_local_model(options.model or "")
+        model_path = await asyncio.to_thread(ensure_local_model, options.model or "")
     plan = EvalPlan(options, ks, problems, label, method, teacher, prompts, model_path, lineage)
     plan.params = {
         "spec": "teacher" if options.teacher else options.model,
@@ -252,15 +253,20 @@ async def run_eval(
     options: EvalOptions,
     *,
     on_progress: Progress | None = None,
+    on_start: Callable[[int, str], None] | None = None,
     generator: contextlib.AbstractAsyncContextManager[Generator] | None = None,
 ) -> EvalSummary:
     """Plan, generate, verify, and store pass@k; returns the stored results.
 
+    `on_start(eval_id, name)` is called once the row exists (before the model loads: the TUI
+    can cancel it from then on); a cancelled run is marked 'cancelled', resumable by name.
     `generator` replaces the model/teacher backend (tests script completions through it)."""
     from core.verify.service import VerifierService
 
     plan = await plan_eval(project, options)
     eval_id, name = await _create_or_resume(project, plan)
+    if on_start:
+        on_start(eval_id, name)
     source = "teacher" if options.teacher else "student"
     try:
         done = await _done_problems(project, eval_id, options.n)
@@ -294,17 +300,22 @@ async def run_eval(
         )
     except BaseException as exc:
         message = str(exc) if isinstance(exc, EktError) else f"{type(exc).__name__}: {exc}"
-        await _mark_failed(project, eval_id, message or type(exc).__name__)
+        if isinstance(exc, asyncio.CancelledError):
+            await _mark_failed(project, eval_id, "cancelled", status="cancelled")
+        else:
+            await _mark_failed(project, eval_id, message or type(exc).__name__)
         raise
     return EvalSummary(eval_id, name, plan.model_label, plan.method, plan.teacher, results)
 
 
-async def _mark_failed(project: Project, eval_id: int, message: str) -> None:
+async def _mark_failed(
+    project: Project, eval_id: int, message: str, *, status: str = "failed"
+) -> None:
     """Record why a run stopped; its samples stay for a resume with the same --name."""
     # the store itself may be what failed; the original error matters more
     with contextlib.suppress(Exception):
         await project.store.execute(
-            "UPDATE evals SET status = 'failed', results = json_set(results, '$.error', ?),"
+            "UPDATE evals SET status = ?, results = json_set(results, '$.error', ?),"
             " updated_at = ? WHERE id = ?",
-            (message, time.time(), eval_id),
+            (status, message, time.time(), eval_id),
         )

@@ -21,7 +21,15 @@ from core.queries.candidates import (
     get_candidate,
     list_candidates,
 )
-from core.queries.evals import EvalProblemRow, EvalRow, eval_problems, get_eval, list_evals
+from core.queries.evals import (
+    EvalProblemRow,
+    EvalRow,
+    RunningEval,
+    eval_problems,
+    get_eval,
+    list_evals,
+    running_evals,
+)
 from core.queries.problems import (
     ProblemFilter,
     ProblemRow,
@@ -80,6 +88,7 @@ __all__ = [
     "RunIdentity",
     "RunOutcomes",
     "RunStats",
+    "RunningEval",
     "StatusCounts",
     "all_runs",
     "candidate_gold",
@@ -113,6 +122,7 @@ __all__ = [
     "run_outcomes",
     "run_problem_count",
     "run_results",
+    "running_evals",
     "status_counts",
     "teacher_label",
 ]

@@ -182,3 +182,42 @@ async def checkpoint_records(store: Store) -> list[CheckpointRecord]:
         )
         for r in rows
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class RunningEval:
+    """An evaluation with status 'running', as far as the store shows it (whichever process
+    runs it): nothing is written for progress, it is counted from the stored samples."""
+
+    id: int
+    name: str
+    model: str
+    method: str
+    split: str
+    started_at: float  # the runner stamps updated_at when it starts (or resumes) the run
+    problems: int  # planned problems (params.problem_ids)
+    problems_done: int  # problems with n samples
+    samples: int
+    verified: int
+    new_samples: int  # samples written since started_at: 0 means the model is still loading
+
+
+async def running_evals(store: Store) -> list[RunningEval]:
+    """Every running evaluation, oldest first, with its progress counted from its samples."""
+    rows = await store.fetchall(
+        "SELECT e.id, e.name, e.model, e.method, e.split, e.updated_at,"
+        " coalesce(json_array_length(e.params, '$.problem_ids'), 0),"
+        " (SELECT count(*) FROM (SELECT 1 FROM candidates c WHERE c.eval_id = e.id"
+        "   GROUP BY c.problem_id"
+        "   HAVING count(*) >= coalesce(json_extract(e.params, '$.n'), 1))),"
+        " (SELECT count(*) FROM candidates c WHERE c.eval_id = e.id),"
+        " (SELECT count(*) FROM candidates c JOIN verdicts v ON v.candidate_id = c.id"
+        "   WHERE c.eval_id = e.id),"
+        " (SELECT count(*) FROM candidates c WHERE c.eval_id = e.id"
+        "   AND c.created_at >= e.updated_at)"
+        " FROM evals e WHERE e.status = 'running' ORDER BY e.id"
+    )
+    return [
+        RunningEval(r[0], r[1], r[2], r[3] or "", r[4] or "", float(r[5]), *map(int, r[6:11]))
+        for r in rows
+    ]

@@ -5,6 +5,8 @@ through the app's read connection: the app refreshes it when `PRAGMA data_versio
 connection committed. While a run is active it also checks every few seconds, on the writer,
 for a trainer that died without a word (that marks the run failed, which the next refresh shows).
 Quitting the TUI leaves a run going; on the next start the screen selects it again.
+Until a started run logs its first step the summary says "loading model… N s" (ticking each
+second); the log beside the plot only appends new lines and follows its end.
 """
 
 from __future__ import annotations
@@ -33,11 +35,13 @@ from core.train import reconcile
 from ekt_tui.screens.base import LiveScreen, one_line
 from ekt_tui.widgets.loss_plot import LossPlot
 from ekt_tui.widgets.train_form import TrainForm
-from ekt_tui.widgets.train_progress import TrainProgress, log_lines
+from ekt_tui.widgets.train_progress import TrainProgress, log_lines, waiting
 from ekt_tui.widgets.train_runs import TrainRunsTable
 
 ACTIVE_CHECK_S = 3.0
 ACTIVE = ("starting", "running")
+TICK_S = 1.0
+LOG_LINES = 500
 
 
 class TrainingScreen(LiveScreen):
@@ -66,6 +70,8 @@ class TrainingScreen(LiveScreen):
         self._preview_timer: Timer | None = None
         self._active_timer: Timer | None = None
         self._mounted = False  # a refresh may come first (on resume): it waits for on_mount
+        self._log_of: tuple[int | None, int] = (None, 0)  # (run shown in the log, lines written)
+        self._progress: tuple[dict[str, Any] | None, list[dict[str, Any]]] = (None, [])
 
     @property
     def project(self) -> Project:
@@ -83,20 +89,32 @@ class TrainingScreen(LiveScreen):
                 yield TrainProgress(id="train-progress")
                 yield LossPlot(id="train-plot")
                 with Horizontal(id="train-bottom"):
-                    yield Log(id="train-log", max_lines=500)
+                    yield Log(id="train-log", max_lines=LOG_LINES)
                     yield DataTable(id="train-checkpoints", cursor_type="row")
                 with Horizontal(id="train-buttons"):
                     yield Button("Cancel run", id="train-cancel", variant="error")
                     yield Button("Resume run", id="train-resume", variant="primary")
         yield Footer()
 
+    def _checkpoint_table(self) -> DataTable[Any]:
+        """The checkpoints table with its columns (a refresh may come before on_mount)."""
+        table = self.query_one("#train-checkpoints", DataTable)
+        if not table.columns:
+            table.add_columns("step", "dev pass@1", "loss", "best", "path")
+        return table
+
     def on_mount(self) -> None:
-        self.query_one("#train-checkpoints", DataTable).add_columns(
-            "step", "dev pass@1", "loss", "best", "path"
-        )
+        self._checkpoint_table()
         self.query_one(TrainRunsTable).focus()
         self.schedule_preview()
+        self.set_interval(TICK_S, self._tick)
         self._mounted = True
+
+    def _tick(self) -> None:
+        """The wait for a first step is counted in seconds although nothing is written."""
+        run, events = self._progress
+        if run is not None and self.is_current and waiting(run, events, self.ekt.clock()):
+            self.query_one(TrainProgress).show(run, events, self.ekt.clock())
 
     # -- data ------------------------------------------------------------------------------------
     async def refresh_data(self) -> None:
@@ -143,13 +161,12 @@ class TrainingScreen(LiveScreen):
         if shown == self._shown:
             return
         self._shown = None  # until all of it is shown: a refresh that fails here redraws
-        self.query_one(TrainProgress).show(run, events)
+        self._progress = (run, events)
+        self.query_one(TrainProgress).show(run, events, self.ekt.clock())
         title = f"{run['name']}: loss per step" if run else "training loss"
         self.query_one(LossPlot).show(events, title)
-        log = self.query_one(Log)
-        log.clear()
-        log.write_lines([self._short(line) for line in log_lines(events)])
-        table = self.query_one("#train-checkpoints", DataTable)
+        self._show_log(run, events)
+        table = self._checkpoint_table()
         table.clear()
         for c in checkpoints:
             dev = c["metrics"].get("dev_pass_at_1")
@@ -169,6 +186,22 @@ class TrainingScreen(LiveScreen):
             "failed",
         )
         self._shown = shown
+
+    def _show_log(self, run: dict[str, Any] | None, events: list[dict[str, Any]]) -> None:
+        """Append the new lines (all of them for another run) and follow the end; the scroll
+        waits for the layout, which knows the new height only after this refresh."""
+        log = self.query_one(Log)
+        lines = [self._short(line) for line in log_lines(events, tail=len(events) + 1)]
+        run_id = None if run is None else run["id"]
+        shown_run, written = self._log_of
+        if run_id != shown_run or len(lines) < written:
+            log.clear()
+            written = 0
+        new = lines[written:][-LOG_LINES:]
+        self._log_of = (run_id, len(lines))
+        if new:
+            log.write_lines(new, scroll_end=False)
+        log.call_after_refresh(log.scroll_end, animate=False)
 
     def _short(self, text: str) -> str:
         """Paths inside the project shown relative to it (short, and the same on any machine)."""

@@ -1,7 +1,10 @@
 """The selected run at a glance: status, progress bar with ETA, loss, lr, tokens/s, dev pass@1.
 
 ETA and speed come from the trainer's own events (not the widget's clock), so what the screen
-shows after a restart, or in a snapshot, is exactly what the store says.
+shows after a restart, or in a snapshot, is exactly what the store says. Only the wait before
+the first step is timed against `now`: "loading model… N s" while this start of the trainer
+has written nothing (the run's updated_at is then its last status change, the start), then
+"first step… N s" from its `start` event until a step is logged.
 """
 
 from __future__ import annotations
@@ -17,9 +20,29 @@ from textual.widgets import ProgressBar, Static
 from core import format_train_event
 from core.train.follow import hms
 
+ACTIVE = ("starting", "running")
+ENDS = ("done", "cancelled", "failed", "error")  # the kinds that end one start of the trainer
 
-def summary(run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> tuple[Text, int, int]:
-    """(text, step, max_steps) for a run and its events."""
+
+def waiting(run: dict[str, Any], events: Sequence[dict[str, Any]], now: float) -> str | None:
+    """ "loading model… N s" / "first step… N s" for an active run that has not logged a step
+    since the trainer (re)started; None otherwise."""
+    if run["status"] not in ACTIVE:
+        return None
+    ends = [i for i, e in enumerate(events) if e["kind"] in ENDS]
+    attempt = events[ends[-1] + 1 :] if ends else events
+    if any(e["kind"] == "log" and e.get("loss") is not None for e in attempt):
+        return None
+    starts = [e for e in attempt if e["kind"] == "start"]
+    if not starts:
+        return f"loading model… {max(0.0, now - float(run['updated_at'])):.0f} s"
+    return f"first step… {max(0.0, now - float(starts[-1]['created_at'])):.0f} s"
+
+
+def summary(
+    run: dict[str, Any] | None, events: Sequence[dict[str, Any]], now: float | None = None
+) -> tuple[Text, int, int]:
+    """(text, step, max_steps) for a run and its events (`now`: time the wait for a step)."""
     if run is None:
         return Text("No training run yet: fill in the form and press Launch.", style="dim"), 0, 0
     logs = [e for e in events if e["kind"] == "log" and e.get("loss") is not None]
@@ -32,7 +55,12 @@ def summary(run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> tup
     text.append(f"{run['name']}  ", style="bold")
     text.append(run["status"], style="bold green" if run["status"] == "running" else "bold")
     text.append(f"  {run['config'].get('model', '')}\n", style="dim")
-    if last:
+    wait = waiting(run, events, now) if now is not None else None
+    if wait:
+        text.append(wait, style="yellow")
+        if last:
+            text.append(f"  (last: step {step}/{max_steps or '?'})", style="dim")
+    elif last:
         text.append(f"step {step}/{max_steps or '?'}  loss {last['loss']:.4f}")
         if last.get("lr") is not None:
             text.append(f"  lr {last['lr']:.2e}")
@@ -72,8 +100,10 @@ class TrainProgress(Vertical):
         yield Static(id="train-summary")
         yield ProgressBar(show_eta=False, id="train-bar")
 
-    def show(self, run: dict[str, Any] | None, events: Sequence[dict[str, Any]]) -> None:
-        text, step, max_steps = summary(run, events)
+    def show(
+        self, run: dict[str, Any] | None, events: Sequence[dict[str, Any]], now: float
+    ) -> None:
+        text, step, max_steps = summary(run, events, now)
         self.query_one("#train-summary", Static).update(text)
         bar = self.query_one(ProgressBar)
         bar.update(total=max_steps or None, progress=step)
