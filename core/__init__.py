@@ -102,6 +102,14 @@ from core.queries import (
     run_results,
     status_counts,
 )
+from core.queries.feedback import (
+    FeedbackRow,
+    RefinementNode,
+    list_feedback,
+    refinement_fixed_share,
+    refinement_tree,
+)
+from core.refine import RefineOptions, add_feedback, refine
 from core.sampling import DryRunPlan, RunControl, RunSummary, SampleOptions, dry_run, sample
 from core.status import project_status
 from core.store import Store
@@ -134,6 +142,14 @@ from core.verify import (
 )
 
 __all__ = [
+    "FeedbackRow",
+    "RefineOptions",
+    "RefinementNode",
+    "add_feedback",
+    "list_feedback",
+    "refine",
+    "refinement_fixed_share",
+    "refinement_tree",
     "ASSETS",
     "BAD_STATUSES",
     "RATE_WINDOW",
