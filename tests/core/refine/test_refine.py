@@ -53,3 +53,29 @@ async def test_growing_n_sends_only_the_missing_refinements(
         failing, opts(server, sampling={"n": 3, "verify": False}, limit=2, run=first.name)
     )
     assert sorted(b["n"] for b in sent(server)) == [2, 2] and grown.samples == 4
+
+
+async def test_gold_sources_choose_what_enters_the_sft_set_and_label_the_method(
+    failing: Project, server: FakeOpenAIServer
+) -> None:
+    import pytest
+
+    from core.config import VerifierSection
+    from core.errors import TrainError
+    from core.train.lineage import gold_lineage
+    from core.train.sft import build_sft
+
+    await refine(failing, opts(server))
+    sft = await build_sft(failing.store, sources=["teacher", "edit", "refine"])
+    # 4 passing refinements, 2 distinct programs (all-distinct policy)
+    assert len(sft.examples) == 2 and {g.source for g in sft.gold} == {"refine"}
+    with pytest.raises(TrainError, match="no gold yet"):
+        await build_sft(failing.store, sources=["teacher", "edit"])
+    lineage = await gold_lineage(
+        failing.store, sft.gold, policy=sft.policy, k=sft.k, sft_hash="h",
+        verifier=VerifierSection(), base_model="tiny", dev_ids=[],
+        gold_sources=["teacher", "edit", "refine"],
+    )  # fmt: skip
+    assert lineage["method"] == "ekt+ilf" and lineage["sources"] == {"refine": 2}
+    assert lineage["gold_sources"] == ["teacher", "edit", "refine"]
+    assert [r["sampling"]["method"] for r in lineage["runs"]] == ["refine"]
