@@ -138,6 +138,21 @@ async def add_feedback(
     return row
 
 
+async def add_execution_feedback(project: Project, texts: dict[int, str]) -> dict[int, FeedbackRow]:
+    """Execution feedback for many candidates in one transaction ({candidate id: text}, texts
+    from `execution_feedback`); a candidate that has one keeps it. Returns the stored rows."""
+    now = time.time()
+    rows = [(cid, "execution", text[:MAX_FEEDBACK], None, now) for cid, text in texts.items()
+            if text.strip()]  # fmt: skip
+    async with project.store.transaction() as conn:
+        await conn.executemany(
+            "INSERT INTO feedback(candidate_id, author, text, prompt_id, created_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            rows,
+        )
+    return await latest_feedback(project.store, list(texts), "execution")
+
+
 def check_critique_template(prompt: PromptVersion) -> None:
     names = parse_template(prompt.template).placeholders
     _require(prompt, names, ("program", "result"), "critique")

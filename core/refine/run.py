@@ -30,7 +30,7 @@ from core.queries.problems import existing_problem_ids, problems_by_ids
 from core.queries.runs import run_by_name, run_coverage
 from core.refine.feedback import (
     _require,
-    add_feedback,
+    add_execution_feedback,
     check_critique_template,
     critique,
     execution_feedback,
@@ -179,16 +179,15 @@ async def build_refine_plan(
         feedback = await latest_feedback(project.store, ids, "human")
     elif o.feedback == "execution":
         feedback = await latest_feedback(project.store, ids, "execution")
-        for t in targets:
-            if t["id"] in feedback:
-                continue
-            text = execution_feedback(t, problems[t["problem_id"]])
-            if not text:
-                continue
-            if write:
-                feedback[t["id"]] = await add_feedback(project, t["id"], text, "execution")
-            else:
-                feedback[t["id"]] = FeedbackRow(0, t["id"], "execution", text, None, time.time())
+        texts = {t["id"]: execution_feedback(t, problems[t["problem_id"]])
+                 for t in targets if t["id"] not in feedback}  # fmt: skip
+        texts = {cid: text for cid, text in texts.items() if text}
+        if texts and write:
+            feedback.update(await add_execution_feedback(project, texts))
+        elif texts:
+            now = time.time()
+            feedback.update({cid: FeedbackRow(0, cid, "execution", text, None, now)
+                             for cid, text in texts.items()})  # fmt: skip
     else:
         cprompt = await _prompt(project, o.critique_prompt, "critique", write)
         check_critique_template(cprompt)
