@@ -102,6 +102,14 @@ from core.queries import (
     run_results,
     status_counts,
 )
+from core.queries.feedback import (
+    FeedbackRow,
+    RefinementNode,
+    list_feedback,
+    refinement_fixed_share,
+    refinement_tree,
+)
+from core.refine import RefineOptions, add_feedback, refine
 from core.sampling import DryRunPlan, RunControl, RunSummary, SampleOptions, dry_run, sample
 from core.sanitize import clean_text, sanitize_for_terminal
 from core.status import project_status
@@ -156,6 +164,7 @@ __all__ = [
     "EvalSummary",
     "Event",
     "EventBus",
+    "FeedbackRow",
     "FieldMap",
     "FieldSpec",
     "GenerationWorker",
@@ -173,6 +182,8 @@ __all__ = [
     "PromptError",
     "PromptVersion",
     "PromptYield",
+    "RefineOptions",
+    "RefinementNode",
     "RenderedPrompt",
     "RequestFailed",
     "RequestFinished",
@@ -203,6 +214,7 @@ __all__ = [
     "VerifierService",
     "VerifyError",
     "add_edit",
+    "add_feedback",
     "build_sft",
     "cancel_training",
     "check_program",
@@ -231,6 +243,7 @@ __all__ = [
     "is_project",
     "launch_training",
     "list_candidates",
+    "list_feedback",
     "list_problems",
     "list_prompts",
     "list_runs",
@@ -246,6 +259,9 @@ __all__ = [
     "prompt_name_for_kind",
     "prompt_names",
     "prompt_yields",
+    "refine",
+    "refinement_fixed_share",
+    "refinement_tree",
     "render",
     "render_csv",
     "render_default_toml",

@@ -147,6 +147,13 @@ class StudentSection(_Section):
         title="K per problem",
         description="K for max-per-problem (0: [verifier] max_per_problem).",
     )
+    gold_sources: str = Field(
+        "teacher,edit,refine",
+        pattern=r"^(teacher|edit|refine)(,(teacher|edit|refine))*$",
+        description="Candidate sources whose gold enters the SFT set (comma-separated:"
+        " teacher, edit, refine).",
+        json_schema_extra={"metavar": "SOURCES"},
+    )
     launcher: Literal["python", "accelerate", "torchrun"] = Field(
         "python", description="How the trainer starts: plain python, accelerate launch, torchrun."
     )

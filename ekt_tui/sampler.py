@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual.worker import Worker
 
-from core import RunControl, RunSummary, SampleOptions, sample
+from core import RefineOptions, RunControl, RunSummary, SampleOptions, refine, sample
 
 if TYPE_CHECKING:
     from ekt_tui.app import EktApp
@@ -53,9 +53,25 @@ class Sampler:
         )
         return self.worker
 
-    async def _run(self, options: SampleOptions) -> RunSummary:
+    def start_refine(self, options: RefineOptions) -> Worker[RunSummary] | None:
+        """A refine run (core.refine) in the same slot: the dashboard shows it like sampling."""
+        if self.running:
+            self.app.notify("A sampling run is already in progress", severity="warning")
+            return None
+        self.control = RunControl()
+        self.run_name = options.run
+        self.state = "running"
+        self.worker = self.app.run_worker(
+            self._run(options), group="sampling", exit_on_error=False, name="sampling"
+        )
+        return self.worker
+
+    async def _run(self, options: SampleOptions | RefineOptions) -> RunSummary:
         try:
-            summary = await sample(self.app.project, options, control=self.control)
+            if isinstance(options, RefineOptions):
+                summary = await refine(self.app.project, options, control=self.control)
+            else:
+                summary = await sample(self.app.project, options, control=self.control)
             self.last_summary = summary
             verdicts = ", ".join(f"{k} {v}" for k, v in sorted(summary.verdicts.items()))
             message = f"Run {summary.name}: {summary.state}, {summary.samples} samples"

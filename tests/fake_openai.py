@@ -16,6 +16,10 @@ Usage::
         srv.fail_next("rate_limit", retry_after=0.01)  # the next request gets a 429
         assert srv.requests[-1].body["n"] == 4         # what the server received
 
+ILF: `refine(prompt, index)` answers prompts ending like assets/prompts/refine.txt (the
+corrected program, then "[DONE]"), `critique` (a text or a callable) those ending like
+critique.txt; `refine_parts(prompt)` takes the target program and feedback out of one.
+
 Answers: `answers` is a callable `(prompt, choice_index) -> text`, or a mapping from a prompt
 substring to a text or a list of texts (indexed by choice index, cycled); prompts matching
 nothing get `default_answer`. In chat mode the "prompt" is the message contents joined by "\\n".
@@ -56,9 +60,34 @@ from tests.fake_openai_wire import (
     fake_tokens,
 )
 
-__all__ = ["FAULT_KINDS", "FakeOpenAIServer", "Fault", "RecordedRequest", "fake_tokens"]
+__all__ = [
+    "CRITIQUE_MARK",
+    "FAULT_KINDS",
+    "REFINE_MARK",
+    "FakeOpenAIServer",
+    "Fault",
+    "RecordedRequest",
+    "fake_tokens",
+    "refine_parts",
+]
 
 Answers = Callable[[str, int], str] | Mapping[str, str | Sequence[str]]
+# How the default refine / critique prompts end: `refine=` / `critique=` answer those.
+REFINE_MARK = "Corrected program:\n[BEGIN]"
+CRITIQUE_MARK = "Explanation of the bug:"
+
+
+def refine_parts(prompt: str) -> dict[str, str]:
+    """The target block of a refine or critique prompt: question, program, feedback/result."""
+    block = prompt.rsplit("\nTask: ", 1)[-1]
+    out = {"question": block.split("\n", 1)[0]}
+    program = block.split("\nProgram:\n", 1)[-1]
+    for key in ("Feedback: ", "Result: "):
+        if f"\n{key}" in program:
+            program, rest = program.split(f"\n{key}", 1)
+            out[key.strip(": ").lower()] = rest.split("\n", 1)[0]
+    out["program"] = program
+    return out
 
 
 class FakeOpenAIServer:
@@ -75,6 +104,8 @@ class FakeOpenAIServer:
         api_key: str | None = None,
         models: Sequence[str] | None = None,
         reject_params: Sequence[str] = (),
+        refine: Callable[[str, int], str] | None = None,
+        critique: Callable[[str, int], str] | str | None = None,
     ) -> None:
         if n_mode not in {"ok", "ignore", "reject"}:
             raise ValueError(f"n_mode must be ok, ignore or reject, not {n_mode!r}")
@@ -87,6 +118,7 @@ class FakeOpenAIServer:
         self.api_key = api_key
         self.models = list(models) if models is not None else None
         self.reject_params = set(reject_params)
+        self.refine, self.critique = refine, critique  # ILF prompts (assets/prompts/refine.txt)
         self._slots = threading.BoundedSemaphore(capacity) if capacity else None
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
@@ -152,6 +184,12 @@ class FakeOpenAIServer:
             self._faults.clear()
 
     def answer_for(self, prompt: str, index: int) -> str:
+        tail = prompt.rstrip()[-40:]
+        if self.refine is not None and tail.endswith(REFINE_MARK):
+            return self.refine(prompt, index)
+        if self.critique is not None and tail.endswith(CRITIQUE_MARK):
+            c = self.critique
+            return c(prompt, index) if callable(c) else c
         a = self.answers
         if a is None:
             return self.default_answer

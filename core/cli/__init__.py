@@ -11,6 +11,7 @@ from core.cli import (
     import_cmds,  # noqa: F401  (registers import)
     project_cmds,  # noqa: F401  (registers init, status)
     prompt_cmds,  # noqa: F401  (registers prompt list/show/set/render)
+    refine_cmds,  # noqa: F401  (registers feedback add/list, refine)
     sample_cmds,  # noqa: F401  (registers sample)
     train_cmds,  # noqa: F401  (registers train, train list, train cancel)
     verify_cmds,  # noqa: F401  (registers verify, check, gold)

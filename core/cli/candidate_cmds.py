@@ -63,7 +63,8 @@ def list_cmd(
             click.echo(json.dumps(c.as_dict()))
             continue
         detail = c.v_detail.splitlines()[0][:60] if c.v_detail else ""
-        parent = f" (edit of {c.parent_id})" if c.parent_id else ""
+        made = "refinement" if c.source == "refine" else "edit"
+        parent = f" ({made} of {c.parent_id})" if c.parent_id else ""
         click.echo(
             f"{c.id:>7}  {c.problem_id:<24} {c.source:<8}{parent}"
             f" {c.v_status or 'pending':<12} {'gold' if c.gold else '    '}  {detail}"
@@ -83,7 +84,8 @@ def show(candidate_id: int, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(row))
         return
-    parent = f", edit of {row['parent_id']}" if row["parent_id"] else ""
+    made = "refinement" if row["source"] == "refine" else "edit"
+    parent = f", {made} of {row['parent_id']}" if row["parent_id"] else ""
     click.echo(f"# candidate {row['id']} · problem {row['problem_id']} · {row['source']}{parent}")
     verdict = row["v_status"] or "pending"
     click.echo(f"# verdict: {verdict}{': ' + row['v_detail'] if row['v_detail'] else ''}")

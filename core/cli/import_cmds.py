@@ -21,6 +21,11 @@ _MAX_LISTED = 20
     help="Split name to record (default: from the file name, else train; "
     "MBPP: the paper's task_id ranges; hub: every split).",
 )
+@click.option(
+    "--split-preset",
+    type=click.Choice(["ilf"]),
+    help="MBPP: a paper's splits by task id (ilf: refine 111-310, train 311-974, test 11-110).",
+)
 @click.option("--limit", type=int, help="Only the first N rows.")
 @click.option("--sample", type=int, help="N rows drawn at random (after --limit).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed for --sample.")
@@ -38,6 +43,7 @@ def import_(
     source: str,
     fmt: str,
     split: str | None,
+    split_preset: str | None,
     limit: int | None,
     sample: int | None,
     seed: int,
@@ -73,6 +79,7 @@ def import_(
         dataset=dataset,
         subset=subset,
         fields=fields,
+        split_preset=split_preset,
     )
 
     async def go(project: Project) -> ImportReport:

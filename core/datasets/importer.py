@@ -59,6 +59,7 @@ class ImportOptions:
     dataset: str | None = None
     subset: str | None = None
     fields: FieldMap = field(default_factory=FieldMap)
+    split_preset: str | None = None  # SPLIT_PRESETS: a paper's splits by task id
 
 
 @dataclass(slots=True)
@@ -94,6 +95,18 @@ def _mbpp_split(task_id: Any) -> str:
     return "prompt" if n <= 10 else "test" if n <= 510 else "validation" if n <= 600 else "train"
 
 
+def _ilf_split(task_id: Any) -> str:
+    """ILF's MBPP splits (seed 002): refine 111-310, train 311-974, test 11-110, 1-10 prompt."""
+    try:
+        n = int(task_id)
+    except (TypeError, ValueError):
+        return "train"
+    return "prompt" if n <= 10 else "test" if n <= 110 else "refine" if n <= 310 else "train"
+
+
+SPLIT_PRESETS = {"ilf": _ilf_split}
+
+
 def _default_dataset(source: str, fmt: str, local: bool) -> str:
     if fmt in {"gsm8k", "mbpp", "humaneval"}:
         return fmt
@@ -112,6 +125,14 @@ def _validate_options(opts: ImportOptions) -> None:
         raise DatasetError(f"--*-field flags apply to jsonl/csv, not to --format {opts.format}")
     if mapped and f.answer and f.tests:
         raise DatasetError("give --answer-field or --tests-field, not both")
+    if opts.split_preset is not None:
+        if opts.split_preset not in SPLIT_PRESETS:
+            known = ", ".join(SPLIT_PRESETS)
+            raise DatasetError(f"unknown split preset {opts.split_preset!r} (expected {known})")
+        if opts.format != "mbpp":
+            raise DatasetError(f"--split-preset {opts.split_preset} applies to --format mbpp")
+        if opts.split:
+            raise DatasetError("give --split or --split-preset, not both")
     for name, value in (("--limit", opts.limit), ("--sample", opts.sample)):
         if value is not None and value < 1:
             raise DatasetError(f"{name} must be at least 1, got {value}")
@@ -156,6 +177,8 @@ def _convert(
             continue
         if opts.split:
             split = opts.split
+        elif opts.split_preset is not None and "task_id" in row.data:
+            split = SPLIT_PRESETS[opts.split_preset](row.data["task_id"])
         elif opts.format == "mbpp" and dataset == "mbpp" and "task_id" in row.data:
             split = _mbpp_split(row.data["task_id"])
         else:

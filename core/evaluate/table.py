@@ -18,7 +18,7 @@ from core.evaluate.passk import Estimate
 from core.queries.evals import list_evals
 from core.store import Store
 
-METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "ekt-sft": 2, "teacher": 3}
+METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "ekt-sft": 2, "ekt+ilf": 2.5, "teacher": 3}
 
 
 @dataclass(frozen=True, slots=True)

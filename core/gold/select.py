@@ -25,9 +25,14 @@ class GoldExample:
 
 
 async def select_gold(
-    store: Store, policy: str = "all-distinct", k: int = 4, problem_ids: Sequence[str] | None = None
+    store: Store,
+    policy: str = "all-distinct",
+    k: int = 4,
+    problem_ids: Sequence[str] | None = None,
+    sources: Sequence[str] | None = None,
 ) -> list[GoldExample]:
-    """Gold examples in problem import order, lowest candidate id first within a problem."""
+    """Gold examples in problem import order, lowest candidate id first within a problem;
+    `sources`: only candidates of these sources (e.g. teacher, edit, refine for the SFT set)."""
     if policy not in POLICIES:
         raise VerifyError(f"unknown gold policy {policy!r} (expected one of {', '.join(POLICIES)})")
     if policy == "max-per-problem" and k < 1:
@@ -39,6 +44,8 @@ async def select_gold(
     seen: set[tuple[str, str]] = set()
     per_problem: dict[str, int] = {}
     for r in await gold_rows(store, problem_ids):
+        if sources is not None and r.source not in sources:
+            continue
         key = (r.problem_id, r.code_hash)
         if key in seen or (limit is not None and per_problem.get(r.problem_id, 0) >= limit):
             continue

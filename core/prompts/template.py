@@ -23,6 +23,8 @@ from typing import Any
 from core.errors import PromptError
 
 FIELDS = ("id", "question", "answer", "tests", "setup", "entry_point", "prompt")
+# what refine and critique prompts (core/refine) fill in beside the problem's fields
+FEEDBACK_FIELDS = ("program", "feedback", "result")
 CODE_STOPS = ("\nclass ", "\ndef ", "\n#", "\nif ", "\nprint(")
 PROGRAM_STOPS = ("\n\n\n\n",)
 _PREFIX_MODES = ("auto", "last-line", "prompt", "none")
@@ -109,10 +111,10 @@ def parse_template(text: str) -> Template:
         name = body[start + 2 : end].strip()
         if not _NAME.fullmatch(name):
             raise PromptError(f"template line {line}: bad placeholder {{{{{name}}}}}")
-        if name not in FIELDS:
+        if name not in FIELDS and name not in FEEDBACK_FIELDS:
             raise PromptError(
                 f"template line {line}: unknown placeholder {{{{{name}}}}} "
-                f"(known: {', '.join(FIELDS)})"
+                f"(known: {', '.join(FIELDS + FEEDBACK_FIELDS)})"
             )
         names.append(name)
         pos = end + 2

@@ -353,8 +353,8 @@ class RunCoverage:
 async def run_coverage(store: Store, run_id: int) -> RunCoverage:
     have: dict[str, set[int]] = {}
     for pid, idx in await store.fetchall(
-        "SELECT problem_id, sample_index FROM candidates WHERE run_id = ? AND source = 'teacher'"
-        " AND sample_index IS NOT NULL",
+        "SELECT problem_id, sample_index FROM candidates WHERE run_id = ?"
+        " AND source IN ('teacher', 'refine') AND sample_index IS NOT NULL",
         (run_id,),
     ):
         have.setdefault(pid, set()).add(idx)

@@ -128,7 +128,8 @@ class _Run:
                 outcome = Outcome(
                     rid, self.run_id, pid, w.first_index, "done", result.attempts,
                     result.prompt_tokens, result.completion_tokens, cost, result.latency_s,
-                    result.ttft_s, None, None, started, codes,
+                    result.ttft_s, None, None, started, codes, w.source, w.parent_id,
+                    w.feedback_id,
                 )  # fmt: skip
             if free_slot is not None:
                 free_slot()
@@ -178,7 +179,7 @@ class _Run:
             )
         )  # fmt: skip
         for cid in ids:
-            self.bus.publish(CandidateAdded(cid, o.problem_id, "teacher", self.run_id))
+            self.bus.publish(CandidateAdded(cid, o.problem_id, o.source, self.run_id))
         if self.verifier is not None and ids:
             self.verifier.submit(ids)
 
@@ -279,9 +280,13 @@ async def sample(
     project: Project, options: SampleOptions, *, control: RunControl | None = None
 ) -> RunSummary:
     """Create or continue a run and sample its missing samples; see the module docstring."""
+    return await execute(project, await build_plan(project, options), control=control)
+
+
+async def execute(project: Project, plan: Plan, *, control: RunControl | None = None) -> RunSummary:
+    """Send a built plan's work (a sampling plan, or a derived run's: see core/refine)."""
     control = control or RunControl()
     started = time.perf_counter()
-    plan = await build_plan(project, options)
     teacher = await _open_teacher(plan) if plan.work else None  # nothing to send: no model load
     try:
         created = plan.run_id is None
@@ -368,7 +373,11 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
 
 async def dry_run(project: Project, options: SampleOptions) -> DryRunPlan:
     """What `sample()` would send: nothing is sent and nothing is written."""
-    plan = await build_plan(project, options, write=False)
+    return estimate(await build_plan(project, options, write=False))
+
+
+def estimate(plan: Plan) -> DryRunPlan:
+    """A built plan's requests, tokens and cost bound (what a dry run prints)."""
     s, t = plan.sampling, plan.teacher
     prompt_tokens = sum(w.prompt_tokens for w in plan.work)
     completion = sum(w.n * s.max_tokens for w in plan.work)

@@ -57,6 +57,10 @@ class Work:
     n: int
     prompt_tokens: int
     request_id: int | None = None  # an existing row (a request that never completed)
+    # a derived run's item (core/refine): the candidate it starts from and the feedback used
+    source: str = "teacher"
+    parent_id: int | None = None
+    feedback_id: int | None = None
 
 
 @dataclass

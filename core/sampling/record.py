@@ -23,8 +23,9 @@ from core.queries.runs import request_ids
 from core.sampling.plan import Plan
 
 INSERT_CANDIDATE = (
-    "INSERT INTO candidates(problem_id, source, run_id, request_id, sample_index, code, raw,"
-    " code_hash, created_at) VALUES (?, 'teacher', ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+    "INSERT INTO candidates(problem_id, source, parent_id, feedback_id, run_id, request_id,"
+    " sample_index, code, raw, code_hash, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " ON CONFLICT DO NOTHING"
 )
 FINISH = (
     "UPDATE requests SET status = ?, attempts = attempts + ?, prompt_tokens = ?,"
@@ -105,6 +106,9 @@ class Outcome:
     error: str | None
     started_at: float
     codes: list[tuple[str, str]]  # (code, raw) per choice, in choice order
+    source: str = "teacher"  # a derived run's candidates: refine (with parent and feedback)
+    parent_id: int | None = None
+    feedback_id: int | None = None
 
 
 class RequestWriter:
@@ -155,8 +159,8 @@ class RequestWriter:
             found: dict[tuple[int, str], dict[int, int]] = {}
             async with self.project.store.transaction() as conn:
                 rows = [
-                    (o.problem_id, o.run_id, o.request_id, o.first_index + i, code, raw,
-                     code_hash(code), now)
+                    (o.problem_id, o.source, o.parent_id, o.feedback_id, o.run_id,
+                     o.request_id, o.first_index + i, code, raw, code_hash(code), now)
                     for o, _ in batch for i, (code, raw) in enumerate(o.codes)
                 ]  # fmt: skip
                 if rows:

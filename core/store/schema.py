@@ -354,7 +354,29 @@ INSERT INTO gold_settings(one, allow_spurious) VALUES (1, 0);
 {gold_objects(flagged=True)}
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3_VERDICT_FLAGS]
+
+# feedback (issue 14, ILF): language feedback on a candidate, by a human, built from its verdict
+# (execution) or written by the teacher through a `critique` prompt; a refinement candidate
+# (source = refine, parent_id) names the feedback it was made from. One execution feedback per
+# candidate, one teacher feedback per (candidate, critique prompt version): re-running is a no-op.
+V_FEEDBACK = """
+CREATE TABLE feedback (
+  id           INTEGER PRIMARY KEY,
+  candidate_id INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+  author       TEXT NOT NULL CHECK (author IN ('human', 'execution', 'teacher')),
+  text         TEXT NOT NULL CHECK (length(trim(text)) > 0),
+  prompt_id    INTEGER REFERENCES prompts(id),
+  created_at   REAL NOT NULL
+);
+CREATE INDEX feedback_candidate ON feedback(candidate_id, id);
+CREATE UNIQUE INDEX feedback_execution_once ON feedback(candidate_id) WHERE author = 'execution';
+CREATE UNIQUE INDEX feedback_teacher_once ON feedback(candidate_id, prompt_id)
+  WHERE author = 'teacher';
+ALTER TABLE candidates ADD COLUMN feedback_id INTEGER REFERENCES feedback(id);
+CREATE INDEX candidates_parent ON candidates(parent_id) WHERE parent_id IS NOT NULL;
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3_VERDICT_FLAGS, V_FEEDBACK]
 """Migration i brings a store from user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

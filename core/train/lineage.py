@@ -31,6 +31,7 @@ async def gold_lineage(
     verifier: VerifierSection,
     base_model: str,
     dev_ids: Sequence[str],
+    gold_sources: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     run_of = await candidate_runs(store, [g.candidate_id for g in gold])
     per_run = Counter(run_of.get(g.candidate_id) for g in gold)
@@ -52,7 +53,9 @@ async def gold_lineage(
     prompt_ids = sorted({p.id for r in identities for p in r.prompts.values()})
     sources = Counter(g.source for g in gold)
     return {
-        "method": "ekt-sft",
+        # ILF: refinements (source = refine) in the SFT set make it EKT + ILF
+        "method": "ekt+ilf" if sources.get("refine") else "ekt-sft",
+        "gold_sources": list(gold_sources) if gold_sources is not None else None,
         "base_model": base_model,
         "teacher": teachers[0] if len(teachers) == 1 else teachers,
         "prompt_id": prompt_ids[0] if len(prompt_ids) == 1 else None,

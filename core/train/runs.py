@@ -168,7 +168,7 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
     check_model_folder(model_path)
     sft = await build_sft(
         store, policy=section.gold_policy, k=section.max_per_problem, dev=section.dev,
-        seed=section.seed,
+        seed=section.seed, sources=section.gold_sources.split(","),
     )  # fmt: skip
     if not sft.examples:
         raise TrainError("every gold problem is in the dev slice: lower --dev")
@@ -190,6 +190,7 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
         lineage = await gold_lineage(
             store, sft.gold, policy=sft.policy, k=sft.k, sft_hash=sft_hash,
             verifier=project.config.verifier, base_model=section.model, dev_ids=sft.dev_ids,
+            gold_sources=section.gold_sources.split(","),
         )  # fmt: skip
         spec = {
             "db": str(project.db_path.resolve()),

@@ -83,11 +83,13 @@ def check_policy(policy: str, k: int) -> None:
 
 
 async def build_sft(
-    store: Store, *, policy: str = "all-distinct", k: int = 4, dev: int = 0, seed: int = 0
+    store: Store, *, policy: str = "all-distinct", k: int = 4, dev: int = 0, seed: int = 0,
+    sources: Sequence[str] | None = None,
 ) -> SftSet:
-    """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError."""
+    """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError.
+    `sources`: only gold of these candidate sources ([student] gold_sources)."""
     check_policy(policy, k)
-    gold = await select_gold(store, policy, k)
+    gold = await select_gold(store, policy, k, sources=sources)
     if not gold:
         raise TrainError(
             "no gold yet: sample the teacher and verify (`ekt sample`, `ekt verify`) first"

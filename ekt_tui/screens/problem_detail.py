@@ -1,5 +1,6 @@
 """Problem detail / candidate inspector: the problem, its candidates with verdicts, the selected
-candidate's code and verdict; edit (verified at once), diff against the parent, gold on/off."""
+candidate's code and verdict; edit (verified at once), diff against the parent, gold on/off;
+ILF: the candidate's feedback and refinement tree, `f` writes feedback, `r` refines it now."""
 
 from __future__ import annotations
 
@@ -11,15 +12,25 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Header, Label, TextArea
 
-from core import get_candidate, get_problem
+from core import (
+    RefineOptions,
+    add_feedback,
+    get_candidate,
+    get_problem,
+    list_feedback,
+    refinement_fixed_share,
+    refinement_tree,
+)
 from ekt_tui.actions import toggle_gold
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.candidate_editor import CandidateEditor
 from ekt_tui.screens.confirm import ConfirmScreen
+from ekt_tui.screens.feedback_editor import FeedbackEditor
 from ekt_tui.widgets.candidate_list import CandidateList
 from ekt_tui.widgets.diff_view import DiffView
 from ekt_tui.widgets.key_bar import KeyBar
 from ekt_tui.widgets.problem_info import ProblemInfo
+from ekt_tui.widgets.refine_tree import RefineTree
 from ekt_tui.widgets.verdict_view import VerdictView
 
 
@@ -31,11 +42,15 @@ class ProblemDetailScreen(LiveScreen):
         Binding("e", "edit", "Edit"),
         Binding("g", "gold", "Gold on/off"),
         Binding("d", "diff", "Diff vs parent"),
+        Binding("f", "feedback", "Feedback"),
+        Binding("r", "refine", "Refine"),
     ]
     COMMANDS_LIST = [
         ("Candidate: edit in the code editor (or write one)", "e", "edit"),
         ("Candidate: mark or unmark as gold", "g", "gold"),
         ("Candidate: diff against its parent", "d", "diff"),
+        ("Candidate: write feedback on what is wrong", "f", "feedback"),
+        ("Candidate: refine it now with the teacher (ILF)", "r", "refine"),
         ("Back to the problem list", "escape", "back"),
     ]
 
@@ -64,6 +79,7 @@ class ProblemDetailScreen(LiveScreen):
                 )
                 with VerticalScroll(id="verdict-box"):
                     yield VerdictView(id="verdict")
+                    yield RefineTree(id="refine-tree")
                     yield DiffView(id="diff")
         yield KeyBar()
 
@@ -75,6 +91,7 @@ class ProblemDetailScreen(LiveScreen):
         self.sub_title = self._subtitle()
         self.query_one(CandidateList).focus()
         self.query_one(DiffView).display = False
+        self.query_one(RefineTree).display = False
 
     def set_problem(self, problem_id: str, eval_id: int | None = None) -> None:
         """Show another problem in this (reused) screen: composing a new one costs ~0.1 s."""
@@ -89,6 +106,7 @@ class ProblemDetailScreen(LiveScreen):
         self.query_one(ProblemInfo).update("")
         self.query_one("#code", TextArea).load_text("")
         self.query_one(VerdictView).show(None)
+        self.query_one(RefineTree).show([], [])
         self.show_diff = False
         self.query_one(DiffView).display = False
         clist.focus()
@@ -123,6 +141,7 @@ class ProblemDetailScreen(LiveScreen):
         if row is None:
             self.candidate = None
             code.load_text("")
+            self.query_one(RefineTree).show([], [])
             view = self.query_one(VerdictView)
             view.show(None)
             if self.problem is not None and not self.query_one(CandidateList).total:
@@ -141,6 +160,11 @@ class ProblemDetailScreen(LiveScreen):
                 f"code — candidate #{fresh['id']} ({fresh['source']})"
             )
         self.query_one(VerdictView).show(fresh)
+        reader = self.ekt.reader
+        tree = await refinement_tree(reader, fresh["id"])
+        feedback = await list_feedback(reader, fresh["id"])
+        fixed = await refinement_fixed_share(reader) if len(tree) > 1 else (0, 0)
+        self.query_one(RefineTree).show(feedback, tree, fixed)
         if self.show_diff:
             await self._render_diff()
 
@@ -206,3 +230,41 @@ class ProblemDetailScreen(LiveScreen):
         state = "is gold (by override)" if forced else "is" if now_gold else "is no longer"
         self.notify(f"Candidate #{candidate['id']} {state}" + ("" if forced else " gold"))
         await self.refresh_data()
+
+    def action_feedback(self) -> None:
+        """Write human feedback on the selected candidate (what a refine run tells the teacher)."""
+        c = self.candidate
+        if c is None:
+            self.notify("No candidate selected", severity="warning")
+            return
+
+        def saved(text: str | None) -> None:
+            if text:
+                self._save_feedback(c["id"], text)
+
+        self.app.push_screen(FeedbackEditor(c["id"]), saved)
+
+    @work(group="detail-feedback", exit_on_error=False)
+    async def _save_feedback(self, candidate_id: int, text: str) -> None:
+        row = await add_feedback(self.ekt.project, candidate_id, text, "human")
+        self.notify(f"Feedback #{row.id} saved on candidate #{candidate_id} (r refines it)")
+        await self.refresh_data()
+
+    async def action_refine(self) -> None:
+        """Refine the selected failing candidate now with the configured teacher: its human
+        feedback if it has some, else execution feedback; refinements stream in under it."""
+        c = self.candidate
+        if c is None:
+            self.notify("No candidate selected", severity="warning")
+            return
+        if c.get("v_status") == "pass" or c.get("gold"):
+            self.notify(f"Candidate #{c['id']} already passes: nothing to refine")
+            return
+        if c.get("v_status") is None:
+            self.notify(f"Candidate #{c['id']} is not verified yet", severity="warning")
+            return
+        human = await list_feedback(self.ekt.reader, c["id"], "human")
+        kind = "human" if human else "execution"
+        worker = self.ekt.sampler.start_refine(RefineOptions(feedback=kind, candidates=[c["id"]]))
+        if worker is not None:
+            self.notify(f"Refining candidate #{c['id']} with {kind} feedback")
