@@ -74,15 +74,22 @@ def static_reason(code: str, question: str, expected: str, entry: str) -> str | 
 
 
 class _Perturb(ast.NodeTransformer):
+    """Each distinct question number gets its own offset, 7·2^i (the i-th distinct value met):
+    a shared offset cancels out in sums like `42 - 9 + 5 - 12` (+7 four times changes nothing),
+    and no signed sum of distinct powers of two is zero, so a program that adds and subtracts
+    the question's numbers always sees its result move."""
+
     def __init__(self, numbers: set[float]) -> None:
         self.numbers = numbers
         self.changed = 0
+        self.rank: dict[float, int] = {}
 
     def visit_Constant(self, node: ast.Constant) -> ast.AST:
         v = node.value
         if isinstance(v, int | float) and not isinstance(v, bool) and float(v) in self.numbers:
             self.changed += 1
-            new: Any = v + 7 if isinstance(v, int) else v * 1.5 + 0.25
+            i = self.rank.setdefault(float(v), min(len(self.rank), 20))
+            new: Any = v + 7 * 2**i if isinstance(v, int) else v * 1.5 + 0.25 * 2**i
             return ast.copy_location(ast.Constant(new), node)
         return node
 

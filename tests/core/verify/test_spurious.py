@@ -21,7 +21,7 @@ IGNORES = "def solution():\n    boxes = 3\n    x = boxes * 0\n    return x + 2 *
 def test_question_numbers_and_perturbation() -> None:
     assert question_numbers("Pay $1,000 for 2.5 kg, 3 times") == {1000.0, 2.5, 3.0}
     src = perturbed(GENUINE, QUESTION)
-    assert src is not None and "10" in src and "13" in src
+    assert src is not None and "10" in src and "20" in src  # 3 + 7, 6 + 14: an offset per number
     assert perturbed("def solution():\n    return 7\n", QUESTION) is None
     assert static_reason(LITERAL, QUESTION, "18", "solution()") == "returns a literal"
     assert static_reason(GENUINE, QUESTION, "18", "solution()") is None
@@ -42,3 +42,18 @@ async def test_flags_on_passing_programs(pool: WorkerPool, code: str, spurious: 
 async def test_failing_programs_are_not_flagged(pool: WorkerPool) -> None:
     v = await check(pool, "def solution():\n    return 17\n", SPEC)
     assert v.status == "fail" and v.flags == ()
+
+
+def test_perturbation_does_not_cancel_out_in_sums_and_differences() -> None:
+    """+7 on every number left `42 - 9 + 5 - 12` at 26: a genuine program flagged spurious."""
+    from core.verify.spurious import perturbed
+
+    question = (
+        "A school bus carries 42 students. At the first stop 9 students get off and 5 get on."
+        " At the second stop 12 students get off. How many students are on the bus now?"
+    )
+    source = perturbed("def solution():\n    return 42 - 9 + 5 - 12\n", question)
+    assert source is not None
+    namespace: dict = {}
+    exec(source, namespace)  # our own rewrite of a trusted literal program, not a candidate
+    assert namespace["solution"]() != 26
