@@ -18,7 +18,8 @@ from core.evaluate.passk import Estimate
 from core.queries.evals import list_evals
 from core.store import Store
 
-METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "ekt-sft": 2, "teacher": 3}
+METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "kd": 2, "expert-iteration": 3, "ekt-sft": 4,
+                "teacher": 5}  # the seeds' table: baselines, then EKT, then its teacher
 
 
 @dataclass(frozen=True, slots=True)
