@@ -11,6 +11,7 @@ from core.queries import (
     gold_problem_count,
     problem_count,
     request_totals,
+    run_failures,
     run_gold_problems,
     run_problem_count,
     status_counts,
@@ -53,6 +54,7 @@ async def project_status(project: Project) -> dict[str, Any]:
                 "verdicts": rc.verdicts,
                 "gold_problems": await run_gold_problems(store, run.id),
                 **_totals(await request_totals(store, run.id)),
+                "failures": await run_failures(store, run.id),  # failed requests by class
             }
         )
     return out

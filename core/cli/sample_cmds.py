@@ -201,3 +201,15 @@ def sample_cmd(
     if summary.budget_exhausted:
         click.echo(f"ekt: {summary.message}", err=True)
     click.echo(json.dumps(summary.to_dict()) if as_json else _summary_text(summary))
+    if summary.state == "incomplete":  # samples missing: a script must not take this for done
+        click.echo(f"ekt: {summary.samples_missing} samples missing"
+                   f" ({_reasons(summary.failures)}): rerun the same command to send them again",
+                   err=True)  # fmt: skip
+        raise SystemExit(INCOMPLETE_EXIT)
+
+
+INCOMPLETE_EXIT = 3  # `ekt sample`: the run ended with samples missing
+
+
+def _reasons(failures: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "failed requests"

@@ -3,7 +3,10 @@
 Requests run under a semaphore (`concurrency`); each is committed with its candidates in one
 transaction. Before a request is issued the budget check counts what is spent plus the cost
 bound of everything in flight, so the run never passes `budget_usd`. A request that finally
-fails is recorded and the run goes on; if the very first outcomes are all failures of a kind
+fails is recorded and the run goes on; it is sent once more after every other request (the
+final retry pass: a server that dropped streams under load often answers when the load is
+gone). Samples still missing then end the run `incomplete`, not `done`, with the failure
+reasons counted in the summary. If the very first outcomes are all failures of a kind
 that will not heal (no connection, bad key, unknown model) the call stops, removes a run it
 created that holds nothing, and raises one TeacherError line.
 """
@@ -85,6 +88,9 @@ class _Run:
         self.first_error = ""
         self.verifier: Any = None
         self.writer: RequestWriter | None = None
+        self.deferred: list[Work] = []  # failed once: sent again by the final retry pass
+        self.final_pass = False
+        self.missing: list[Work] = []  # failed in the final pass too
 
     # -- one request ------------------------------------------------------------------------------
     async def one(self, w: Work, bound: float, free_slot: Any = None) -> None:
@@ -133,7 +139,12 @@ class _Run:
             if free_slot is not None:
                 free_slot()
             ids = await self.writer.write(outcome)
-            self._account(outcome, ids)
+            later = outcome.status == "failed" and self._retry_later(outcome)
+            if later:
+                self.deferred.append(w)
+            elif outcome.status == "failed":
+                self.missing.append(w)
+            self._account(outcome, ids, deferred=later)
         finally:
             self.reserved -= bound
 
@@ -145,12 +156,19 @@ class _Run:
             None, None, time.time() - started, None, cls, msg, started, [],
         )  # fmt: skip
 
-    def _account(self, o: Outcome, ids: list[int]) -> None:
+    def _retry_later(self, o: Outcome) -> bool:
+        """A failure the final pass sends again: not in that pass, not one that stops the run."""
+        return not self.final_pass and self.fatal is None and o.error_class not in FATAL
+
+    def _account(self, o: Outcome, ids: list[int], *, deferred: bool = False) -> None:
         sm = self.summary
         assert sm is not None
         if o.status == "failed":
-            sm.requests_failed += 1
             self.first_error = self.first_error or f"{o.error_class}: {o.error}"
+            if not deferred:
+                sm.requests_failed += 1
+                key = o.error_class or "error"
+                sm.failures[key] = sm.failures.get(key, 0) + 1
             self.bus.publish(
                 RequestFailed(
                     self.run_id,
@@ -158,7 +176,7 @@ class _Run:
                     o.problem_id,
                     o.error_class or "",
                     o.error or "",
-                    True,
+                    not deferred,
                 )
             )
             if self.successes == 0 and (o.error_class in FATAL) and self.fatal is None:
@@ -210,10 +228,11 @@ class _Run:
         await set_status(self.project, self.run_id, state)
         self.bus.publish(RunStateChanged(self.run_id, state, message))
 
-    async def schedule(self, slots: asyncio.Semaphore) -> str:
-        """Issue every request; returns why issuing ended: done | stopped | budget | fatal."""
+    async def schedule(self, slots: asyncio.Semaphore, work: list[Work] | None = None) -> str:
+        """Issue every request (of `work`, default the plan's); returns why issuing ended:
+        done | stopped | budget | fatal."""
         budget = self.plan.sampling.budget_usd
-        for w in self.plan.work:
+        for w in self.plan.work if work is None else work:
             while True:  # a pause that comes while waiting for a slot holds this request
                 if not await self._pause_point():
                     return "stopped"
@@ -242,6 +261,16 @@ class _Run:
             task.add_done_callback(lambda _t, free=free: free())  # cancelled or failed early
             task.add_done_callback(lambda _t: self.changed.set())  # after leaving inflight
         return "done"
+
+    async def final_retry(self, slots: asyncio.Semaphore) -> str:
+        """Send each request that failed its last retry once more, after all the others."""
+        assert self.summary is not None
+        self.final_pass = True
+        work, self.deferred = self.deferred, []
+        self.summary.requests_retried = len(work)
+        why = await self.schedule(slots, work)
+        await self.finish_inflight(why)
+        return why
 
     async def finish_inflight(self, why: str) -> None:
         """Wait for requests in flight (stop cancels them: they were not completed)."""
@@ -316,6 +345,8 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
             try:
                 why = await run.schedule(slots)
                 await run.finish_inflight(why)
+                if why == "done" and run.deferred and not run.fatal and not run.control.stopped:
+                    why = await run.final_retry(slots)
             except BaseException:
                 for task in list(run.inflight):
                     task.cancel()
@@ -360,6 +391,14 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
         sm.state = "stopped"
     elif why == "stopped":
         sm.state, sm.message = "stopped", "stopped: resume with the same command"
+    elif run.missing:
+        sm.state = "incomplete"
+        sm.samples_missing = sum(w.n for w in run.missing)
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(sm.failures.items()))
+        sm.message = (
+            f"incomplete: {sm.samples_missing} samples missing ({len(run.missing)} requests"
+            f" failed twice: {reasons}); resume with the same command to send them again"
+        )
     else:
         sm.state = "done"
     await run._state(sm.state, sm.message)

@@ -97,6 +97,8 @@ class RunPanel(Static):
                 "gold", f"{o.gold_problems:,} problems ({stats.gold_coverage or 0:.1%} coverage)"
             )
         failed = f", {stats.requests_failed:,} failed" if stats.requests_failed else ""
+        if stats.failures:  # why: `dropped 3, rate_limit 1`
+            failed += " (" + ", ".join(f"{k} {v:,}" for k, v in stats.failures.items()) + ")"
         t.add_row("requests", f"{stats.requests_done:,} done{failed} / {stats.requests:,}")
         t.add_row("tokens", f"in {stats.tokens_in:,}  out {stats.tokens_out:,}")
         budget = f" of ${stats.budget_usd:,.2f} budget" if stats.budget_usd is not None else ""
