@@ -34,7 +34,10 @@ Modes: `n_mode="ignore"` returns one choice whatever `n` is (like llama.cpp's se
 other models get a 404; `reject_params` (e.g. {"stream_options"}) answers requests carrying
 those fields with a 400 "Unsupported parameter". `capacity` bounds requests served at once
 (the rest queue), `token_latency_s` is the time per generated token step, `first_token_s` the
-time before the first one. Attributes can be changed while the server runs (not `capacity`).
+time before the first one. `interrupt_requests=True` behaves like llama-cpp-python's server
+default: a new completion request cuts the stream in flight (an incomplete chunked body at its
+next token step; `interrupted` counts them), so only one request at a time completes.
+Attributes can be changed while the server runs (not `capacity`).
 """
 
 from __future__ import annotations
@@ -75,6 +78,7 @@ class FakeOpenAIServer:
         api_key: str | None = None,
         models: Sequence[str] | None = None,
         reject_params: Sequence[str] = (),
+        interrupt_requests: bool = False,
     ) -> None:
         if n_mode not in {"ok", "ignore", "reject"}:
             raise ValueError(f"n_mode must be ok, ignore or reject, not {n_mode!r}")
@@ -87,6 +91,9 @@ class FakeOpenAIServer:
         self.api_key = api_key
         self.models = list(models) if models is not None else None
         self.reject_params = set(reject_params)
+        self.interrupt_requests = interrupt_requests
+        self.interrupted = 0  # streams cut by a newer request (interrupt_requests)
+        self._newest = 0  # ticket of the newest completion request
         self._slots = threading.BoundedSemaphore(capacity) if capacity else None
         self._faults: list[Fault] = []
         self._lock = threading.Lock()

@@ -22,6 +22,7 @@ from core.errors import EktError, TeacherError
 from core.events import (
     BudgetExhausted,
     CandidateAdded,
+    ConcurrencyChanged,
     RequestFailed,
     RequestFinished,
     RequestStarted,
@@ -322,11 +323,30 @@ async def sample(
             len(plan.problems), len(plan.work), budget_usd=plan.sampling.budget_usd,
         )  # fmt: skip
         project.bus.publish(RunStateChanged(run_id, "running", plan.name))
+        _adapt_concurrency(project, plan, run, teacher)
         return await _drive(project, plan, run, created, started)
     finally:
         if teacher is not None:
             with contextlib.suppress(Exception):
                 await teacher.aclose()
+
+
+def _adapt_concurrency(project: Project, plan: Plan, run: _Run, teacher: Teacher | None) -> None:
+    """A teacher with an adaptive limit (the OpenAI backend) starts at the run's concurrency
+    and reports each change (the dashboard shows it; the summary keeps the lowest)."""
+    setter = getattr(teacher, "set_concurrency", None)
+    sm = run.summary
+    assert sm is not None
+    sm.concurrency = sm.concurrency_lowest = plan.sampling.concurrency
+    if setter is None:
+        return
+
+    def changed(limit: int, why: str) -> None:
+        sm.concurrency = limit
+        sm.concurrency_lowest = min(sm.concurrency_lowest, limit)
+        project.bus.publish(ConcurrencyChanged(run.run_id, limit, why))
+
+    setter(plan.sampling.concurrency, changed)
 
 
 async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: float) -> RunSummary:

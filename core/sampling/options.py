@@ -160,6 +160,9 @@ class RunSummary:
     requests_retried: int = 0  # failed once, sent again by the final retry pass
     samples_missing: int = 0  # samples of requests that failed the final pass too
     failures: dict[str, int] = field(default_factory=dict)  # final failures by error class
+    concurrency: int = 0  # the teacher's request limit at the end (adaptive: may be lower)
+    concurrency_lowest: int = 0
+    notices: list[str] = field(default_factory=list)  # one line each: n fallback, model, usage
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict
