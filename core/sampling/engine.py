@@ -27,6 +27,7 @@ from core.events import (
     RequestFinished,
     RequestStarted,
     RunStateChanged,
+    TeacherNotice,
     TokensStreamed,
 )
 from core.project import Project
@@ -92,6 +93,7 @@ class _Run:
         self.deferred: list[Work] = []  # failed once: sent again by the final retry pass
         self.final_pass = False
         self.missing: list[Work] = []  # failed in the final pass too
+        self.noticed: set[str] = set()
 
     # -- one request ------------------------------------------------------------------------------
     async def one(self, w: Work, bound: float, free_slot: Any = None) -> None:
@@ -128,6 +130,7 @@ class _Run:
             except Exception as exc:
                 outcome = self._failed(w, started, type(exc).__name__, str(exc), 1)
             else:
+                self._notice_endpoint(result.usage_reported)
                 ex = _extraction(self.plan, w.rendered)
                 choices = sorted(result.choices, key=lambda c: c.index)[: w.n]
                 codes = [(completion_to_code(ex, c.text), c.text) for c in choices]
@@ -156,6 +159,25 @@ class _Run:
             w.request_id, self.run_id, w.problem_id, w.first_index, "failed", attempts, None,
             None, None, time.time() - started, None, cls, msg, started, [],
         )  # fmt: skip
+
+    def notice(self, kind: str, message: str) -> None:
+        """Say something about the endpoint once per run: an event and a summary line."""
+        assert self.summary is not None
+        if kind in self.noticed:
+            return
+        self.noticed.add(kind)
+        self.summary.notices.append(message)
+        self.bus.publish(TeacherNotice(self.run_id, kind, message))
+
+    def _notice_endpoint(self, usage_reported: bool) -> None:
+        assert self.summary is not None
+        fallback = getattr(self.teacher, "n_fallback", None)
+        if fallback:
+            self.notice("n_fallback", f"n>1 falls back to one request per sample: {fallback}")
+        if not usage_reported:
+            self.summary.tokens_estimated += 1
+            self.notice("usage_estimated", "the endpoint reports no token usage: token counts"
+                        " and cost are estimates (counted with the local tokenizer)")  # fmt: skip
 
     def _retry_later(self, o: Outcome) -> bool:
         """A failure the final pass sends again: not in that pass, not one that stops the run."""
@@ -324,6 +346,9 @@ async def sample(
         )  # fmt: skip
         project.bus.publish(RunStateChanged(run_id, "running", plan.name))
         _adapt_concurrency(project, plan, run, teacher)
+        check = getattr(teacher, "check_model", None)
+        if check is not None and (warning := await check()):
+            run.notice("model_not_listed", warning)
         return await _drive(project, plan, run, created, started)
     finally:
         if teacher is not None:
@@ -337,7 +362,7 @@ def _adapt_concurrency(project: Project, plan: Plan, run: _Run, teacher: Teacher
     setter = getattr(teacher, "set_concurrency", None)
     sm = run.summary
     assert sm is not None
-    sm.concurrency = sm.concurrency_lowest = plan.sampling.concurrency
+    sm.concurrency = sm.concurrency_lowest = sm.concurrency_max = plan.sampling.concurrency
     if setter is None:
         return
 

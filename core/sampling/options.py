@@ -162,7 +162,9 @@ class RunSummary:
     failures: dict[str, int] = field(default_factory=dict)  # final failures by error class
     concurrency: int = 0  # the teacher's request limit at the end (adaptive: may be lower)
     concurrency_lowest: int = 0
+    concurrency_max: int = 0  # [sampling] concurrency: where the adaptive limit starts
     notices: list[str] = field(default_factory=list)  # one line each: n fallback, model, usage
+    tokens_estimated: int = 0  # requests whose token counts are estimates (no server usage)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

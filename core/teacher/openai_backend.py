@@ -111,6 +111,22 @@ class OpenAITeacher:
         self.limit.set_maximum(maximum)
         self.limit.on_change = on_change
 
+    async def check_model(self) -> str | None:
+        """One line when `GET /models` answers and does not list the configured model: a server
+        that answers any name (llama.cpp's) would hide a typo. None when it is listed or the
+        endpoint has no model list."""
+        try:
+            page = await asyncio.wait_for(self._client.models.list(),
+                                          timeout=min(10.0, self.cfg.timeout_s))  # fmt: skip
+            ids = [str(m.id) for m in page.data]
+        except Exception:  # no /models (or no answer): nothing to say
+            return None
+        if not ids or self.cfg.model in ids:
+            return None
+        shown = ", ".join(ids[:3]) + (", …" if len(ids) > 3 else "")
+        return (f"model {self.cfg.model!r} is not listed by {self.base_url}/models ({shown});"
+                " the server may answer with another model (check --model)")  # fmt: skip
+
     async def aclose(self) -> None:
         await self._client.close()
 

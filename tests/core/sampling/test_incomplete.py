@@ -85,11 +85,33 @@ def test_ekt_sample_exits_3_with_a_hint_and_status_counts_reasons(
     result = ekt(demo, "sample", *flags)
     assert result.exit_code == 3, result.output
     assert ": incomplete in " in result.stdout and "2 samples missing" in result.stdout
-    hint = result.stderr.strip().splitlines()
-    assert hint == ["ekt: 2 samples missing (server_error 1): rerun the same command to send"
-                    " them again"]  # fmt: skip
+    *warnings, hint = result.stderr.strip().splitlines()
+    assert hint == ("ekt: 2 samples missing (server_error 1): rerun the same command to send"
+                    " them again")  # fmt: skip
+    assert all(w.startswith("ekt: warning: ") for w in warnings)  # the fake lists fake-model
     status = json.loads(ekt(demo, "status", "--json").stdout)
     (run,) = status["runs"]
     assert run["status"] == "incomplete" and run["failures"] == {"server_error": 1}
     server.clear()
     assert ekt(demo, "sample", *flags).exit_code == 0
+
+
+async def test_endpoint_quirks_are_said_once(project: Project) -> None:
+    """The n fallback, a model the server does not list, counts without usage: one line each."""
+    from core.events import TeacherNotice
+
+    with FakeOpenAIServer(n_mode="ignore", report_usage=False, models=None) as srv:
+        summary, events = await _collect(project, sample(project, opts(srv, limit=3, n=2)))
+    assert summary.state == "done" and summary.samples == 6
+    kinds = [e.kind for e in events if isinstance(e, TeacherNotice)]
+    assert sorted(kinds) == ["model_not_listed", "n_fallback", "usage_estimated"]
+    assert len(summary.notices) == 3 and summary.tokens_estimated == 3  # requests
+    listed = next(n for n in summary.notices if "not listed" in n)
+    assert "'fake'" in listed and "fake-model" in listed
+    assert any("returned 1 of n=2 choices" in n for n in summary.notices)
+
+
+async def test_a_listed_model_says_nothing(project: Project) -> None:
+    with FakeOpenAIServer(models=["fake"]) as srv:
+        summary = await sample(project, opts(srv, limit=1, n=2))
+    assert summary.notices == [] and summary.tokens_estimated == 0
