@@ -115,3 +115,20 @@ async def test_a_listed_model_says_nothing(project: Project) -> None:
     with FakeOpenAIServer(models=["fake"]) as srv:
         summary = await sample(project, opts(srv, limit=1, n=2))
     assert summary.notices == [] and summary.tokens_estimated == 0
+
+
+def test_fill_slots_makes_whole_waves_of_new_requests() -> None:
+    """100 requests in 32 slots: 28 are split in two, so 4 full waves of 32 instead of 3 + 4."""
+    from core.prompts import RenderedPrompt
+    from core.sampling.engine import fill_slots
+    from core.sampling.plan import Work
+
+    r = RenderedPrompt("p", "", ())
+    work = [Work(f"p{i}", r, 0, 20, 5) for i in range(100)]
+    out = fill_slots(work, 32)
+    assert len(out) == 128 and sum(w.n for w in out) == 2000
+    assert [w.problem_id for w in out[:3]] == ["p0", "p0", "p1"]  # import order kept
+    assert {(w.first_index, w.n) for w in out if w.problem_id == "p0"} == {(0, 10), (10, 10)}
+    assert fill_slots(work[:8], 32) == work[:8]  # fewer requests than slots: nothing to fill
+    stored = [Work(f"s{i}", r, 0, 20, 5, request_id=i + 1) for i in range(40)]
+    assert fill_slots(stored, 32) == stored  # rows that exist keep their n
