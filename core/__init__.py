@@ -116,7 +116,14 @@ from core.teacher import (
     make_teacher,
 )
 from core.tokens import TokenCount, count_tokens
-from core.train import SftPreview, TrainOptions, build_sft, preview_sft, resolve_options
+from core.train import (
+    SftPreview,
+    TrainOptions,
+    build_sft,
+    preview_method,
+    preview_sft,
+    resolve_options,
+)
 from core.train import cancel as cancel_training
 from core.train import find_run as find_train_run
 from core.train import launch as launch_training
@@ -242,6 +249,7 @@ __all__ = [
     "parse_config",
     "pass_at_k",
     "pick_problems",
+    "preview_method",
     "preview_sft",
     "problem_summary",
     "project_status",

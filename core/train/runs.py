@@ -161,6 +161,9 @@ async def launch(
     options = options or TrainOptions()
     store = project.store
     section = resolve_options(project.config, options)
+    if round_ctx is None and section.rounds > 1:
+        raise TrainError(f"--rounds {section.rounds}: rounds train one after another from"
+                         " `ekt train --rounds` (one run at a time here)")  # fmt: skip
     cmd_check = trainer_command(Path("spec.json"), section.launcher, section.num_processes)
     del cmd_check  # a bad launcher/process count fails before anything is written
     name = (options.name or "").strip() or await _next_name(store)

@@ -204,3 +204,13 @@ async def test_expert_iteration_rounds_link_their_lineage(gold_project: Path, ti
     assert b["sft_examples"] == a["sft_examples"] + 8
     sft = Path(second["path"]).parent / "sft.jsonl"
     assert sum("base = " in line for line in sft.read_text().splitlines()) == 8
+
+
+async def test_a_single_launch_refuses_rounds(gold_project: Path) -> None:
+    """Rounds need the loop (`ekt train --rounds`); the TUI's one-run launch says so."""
+    from core.train import launch
+
+    async with await Project.open(gold_project) as p:
+        with pytest.raises(TrainError, match="--rounds 2: rounds train one after another"):
+            await launch(p, TrainOptions(rounds=2, method="expert-iteration"))
+        assert await p.store.scalar("SELECT count(*) FROM train_runs") == 0
