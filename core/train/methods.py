@@ -34,7 +34,14 @@ from core.queries.methods import (
     teacher_samples,
 )
 from core.store import Store
-from core.train.sft import SftPreview, SftSet, build_sft, summarize_sft, to_examples
+from core.train.sft import (
+    SftPreview,
+    SftSet,
+    build_sft,
+    check_policy,
+    summarize_sft,
+    to_examples,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,12 +126,12 @@ async def _gold_set(store: Store, section: StudentSection, ctx: RoundContext) ->
     """The gold, less any evaluation's samples (a student sampling the train split is not a
     teacher), plus this chain's own verified programs. A hand-approved one stays."""
     policy, k = section.gold_policy or "all-distinct", section.max_per_problem or 4
+    check_policy(policy, k)
     gold = await select_gold(store, policy, k)
     from_evals = await eval_candidate_ids(store, [g.candidate_id for g in gold])
-    leave_out = [g.candidate_id for g in gold if g.candidate_id in from_evals
-                 and g.status != "override"]  # fmt: skip
+    gold = [g for g in gold if g.candidate_id not in from_evals or g.status == "override"]
     sft = await build_sft(store, policy=policy, k=k, dev=section.dev, seed=section.seed,
-                          leave_out=leave_out)  # fmt: skip
+                          gold=gold)  # fmt: skip
     return await with_own_programs(store, sft, ctx.self_evals)
 
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 import os
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,16 +110,13 @@ async def build_sft(
     k: int = 4,
     dev: int = 0,
     seed: int = 0,
-    leave_out: Collection[int] = (),
+    gold: Sequence[GoldExample] | None = None,
 ) -> SftSet:
     """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError.
 
-    `leave_out`: candidate ids kept out of the set (a method's: other chains' self-samples)."""
+    `gold`: the policy's pick already made (and filtered) by a method; else selected here."""
     check_policy(policy, k)
-    gold = await select_gold(store, policy, k)
-    if leave_out:
-        skip = set(leave_out)
-        gold = [g for g in gold if g.candidate_id not in skip]
+    gold = list(gold) if gold is not None else await select_gold(store, policy, k)
     if not gold:
         raise TrainError(
             "no gold yet: sample the teacher and verify (`ekt sample`, `ekt verify`) first"

@@ -86,8 +86,10 @@ class TrainingScreen(LiveScreen):
                     yield Log(id="train-log", max_lines=500)
                     yield DataTable(id="train-checkpoints", cursor_type="row")
                 with Horizontal(id="train-buttons"):
-                    yield Button("Cancel run", id="train-cancel", variant="error")
-                    yield Button("Resume run", id="train-resume", variant="primary")
+                    # disabled until the selected run is known to be running / resumable
+                    yield Button("Cancel run", id="train-cancel", variant="error", disabled=True)
+                    yield Button("Resume run", id="train-resume", variant="primary",
+                                 disabled=True)  # fmt: skip
         yield Footer()
 
     def on_mount(self) -> None:
