@@ -43,6 +43,7 @@ from core.events import (
     BudgetExhausted,
     CandidateAdded,
     CandidateVerified,
+    ConcurrencyChanged,
     Event,
     EventBus,
     Notice,
@@ -50,6 +51,7 @@ from core.events import (
     RequestFinished,
     RequestStarted,
     RunStateChanged,
+    TeacherNotice,
     TokensStreamed,
     TrainProgressed,
 )
@@ -123,7 +125,14 @@ from core.teacher import (
     make_teacher,
 )
 from core.tokens import TokenCount, count_tokens
-from core.train import SftPreview, TrainOptions, build_sft, preview_sft, resolve_options
+from core.train import (
+    SftPreview,
+    TrainOptions,
+    build_sft,
+    preview_method,
+    preview_sft,
+    resolve_options,
+)
 from core.train import cancel as cancel_training
 from core.train import find_run as find_train_run
 from core.train import launch as launch_training
@@ -151,6 +160,7 @@ __all__ = [
     "CandidateRow",
     "CandidateVerified",
     "Completion",
+    "ConcurrencyChanged",
     "ConfigError",
     "DatasetError",
     "DryRunPlan",
@@ -203,6 +213,7 @@ __all__ = [
     "TeacherChoice",
     "TeacherError",
     "TeacherFailure",
+    "TeacherNotice",
     "TeacherRequest",
     "TeacherResult",
     "TokenCount",
@@ -253,6 +264,7 @@ __all__ = [
     "parse_config",
     "pass_at_k",
     "pick_problems",
+    "preview_method",
     "preview_sft",
     "problem_summary",
     "project_status",

@@ -158,6 +158,25 @@ class StudentSection(_Section):
         "python", description="How the trainer starts: plain python, accelerate launch, torchrun."
     )
     num_processes: int = Field(1, ge=1, description="Processes (GPUs) for accelerate/torchrun.")
+    method: Literal["ekt", "kd", "expert-iteration"] = Field(
+        "ekt",
+        description="What the student learns: ekt (verified gold), kd (every teacher sample),"
+        " expert-iteration (its own verified programs, round after round).",
+    )
+    rounds: int = Field(
+        1, ge=1, le=100,
+        description="Training rounds; after each but the last the student samples the training"
+        " problems and its verified programs join the next round's SFT set.",
+    )  # fmt: skip
+    round_samples: int = Field(
+        4, ge=1, le=1024, description="Samples per training problem the student draws per round."
+    )
+    ei_restart: bool = Field(
+        False, description="Each round trains from the base model (else from the last round's)."
+    )
+    kd_drop_syntax: bool = Field(
+        False, description="kd: leave out teacher samples that do not parse."
+    )
 
 
 class EvalSection(_Section):

@@ -94,6 +94,24 @@ class BudgetExhausted(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ConcurrencyChanged(Event):
+    """The teacher's adaptive request limit moved (`why`: the failure class, or "grow")."""
+
+    run_id: int
+    limit: int
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class TeacherNotice(Event):
+    """Something about the endpoint worth one line, said once (n fallback, unknown model)."""
+
+    run_id: int
+    kind: str  # "n_fallback" | "model_not_listed" | "usage_estimated"
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class TrainProgressed(Event):
     train_run_id: int
     step: int

@@ -12,6 +12,7 @@ from core.queries import (
     gold_problem_count,
     problem_count,
     request_totals,
+    run_failures,
     run_gold_problems,
     run_problem_count,
     status_counts,
@@ -57,6 +58,7 @@ async def project_status(project: Project) -> dict[str, Any]:
                 "verdicts": rc.verdicts,
                 "gold_problems": await run_gold_problems(store, run.id),
                 **_totals(await request_totals(store, run.id)),
+                "failures": await run_failures(store, run.id),  # failed requests by class
             }
         )
     return out

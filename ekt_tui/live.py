@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 
 from core import (
     CandidateVerified,
+    ConcurrencyChanged,
     Event,
     Notice,
     RequestFailed,
     RequestFinished,
     RequestStarted,
     RunStateChanged,
+    TeacherNotice,
     TokensStreamed,
 )
 
@@ -52,6 +54,7 @@ class LiveFeed:
         self.dirty = True
         self.run_state: dict[int, str] = {}
         self.notices: list[tuple[str, str]] = []
+        self.concurrency: dict[int, int] = {}  # run id -> the teacher's current request limit
 
     def apply(self, event: Event) -> None:
         self.dirty = True
@@ -75,6 +78,10 @@ class LiveFeed:
                 self.notices.append((event.message, "error"))
         elif isinstance(event, Notice):
             self.notices.append((event.message, event.severity))
+        elif isinstance(event, ConcurrencyChanged):
+            self.concurrency[event.run_id] = event.limit
+        elif isinstance(event, TeacherNotice):
+            self.notices.append((event.message, "warning"))
         elif isinstance(event, CandidateVerified):
             pass  # counts come from the store; the event only marks the view dirty
 

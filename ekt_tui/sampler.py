@@ -79,7 +79,10 @@ class Sampler:
             if summary.message:
                 message += f" — {summary.message}"
             self.app.notify(
-                message, severity="warning" if summary.budget_exhausted else "information"
+                message,
+                severity="warning"
+                if summary.budget_exhausted or summary.state == "incomplete"
+                else "information",
             )
             return summary
         finally:

@@ -38,7 +38,10 @@ Modes: `n_mode="ignore"` returns one choice whatever `n` is (like llama.cpp's se
 other models get a 404; `reject_params` (e.g. {"stream_options"}) answers requests carrying
 those fields with a 400 "Unsupported parameter". `capacity` bounds requests served at once
 (the rest queue), `token_latency_s` is the time per generated token step, `first_token_s` the
-time before the first one. Attributes can be changed while the server runs (not `capacity`).
+time before the first one. `interrupt_requests=True` behaves like llama-cpp-python's server
+default: a new completion request cuts the stream in flight (an incomplete chunked body at its
+next token step; `interrupted` counts them), so only one request at a time completes.
+Attributes can be changed while the server runs (not `capacity`).
 """
 
 from __future__ import annotations
@@ -106,6 +109,7 @@ class FakeOpenAIServer:
         reject_params: Sequence[str] = (),
         refine: Callable[[str, int], str] | None = None,
         critique: Callable[[str, int], str] | str | None = None,
+        interrupt_requests: bool = False,
     ) -> None:
         if n_mode not in {"ok", "ignore", "reject"}:
             raise ValueError(f"n_mode must be ok, ignore or reject, not {n_mode!r}")
@@ -119,6 +123,9 @@ class FakeOpenAIServer:
         self.models = list(models) if models is not None else None
         self.reject_params = set(reject_params)
         self.refine, self.critique = refine, critique  # ILF prompts (assets/prompts/refine.txt)
+        self.interrupt_requests = interrupt_requests
+        self.interrupted = 0  # streams cut by a newer request (interrupt_requests)
+        self._newest = 0  # ticket of the newest completion request
         self._slots = threading.BoundedSemaphore(capacity) if capacity else None
         self._faults: list[Fault] = []
         self._lock = threading.Lock()

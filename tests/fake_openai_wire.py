@@ -203,6 +203,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake._sleep(fault.seconds)
             self._drop()
             return
+        with fake._lock:  # interrupt_requests: this request supersedes the one in flight
+            fake._newest += 1
+            self._ticket = fake._newest
         if fake._slots is not None:
             fake._slots.acquire()
         try:
@@ -285,6 +288,11 @@ class _Handler(BaseHTTPRequestHandler):
                 if event is None:
                     flush()
                     fake._sleep(fake.token_latency_s)
+                    if fake.interrupt_requests and fake._newest != self._ticket:
+                        with fake._lock:
+                            fake.interrupted += 1
+                        self._drop()  # like llama-cpp-python: the newer request wins
+                        return
                     continue
                 step.append(_sse({**head, **event}))
                 sent += 1

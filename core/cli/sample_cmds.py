@@ -114,9 +114,13 @@ def _summary_text(s: Any) -> str:
         f"  requests {s.requests_done} done, {s.requests_failed} failed of {s.requests_planned}"
         f" planned · samples {s.samples} · problems {s.problems}",
         f"  tokens {s.prompt_tokens} prompt + {s.completion_tokens} completion"
+        f"{' (estimated)' if s.tokens_estimated else ''}"
         f" · cost ${s.cost_usd:.4f} (run total ${s.run_cost_usd:.4f})",
         f"  verdicts: {verdicts}",
     ]
+    if s.concurrency_lowest and s.concurrency_lowest < s.concurrency_max:
+        lines.append(f"  concurrency: lowered to {s.concurrency_lowest} (dropped streams or rate"
+                     f" limits), {s.concurrency} at the end")  # fmt: skip
     if s.message:
         lines.append(f"  {s.message}")
     return "\n".join(lines)
@@ -201,3 +205,17 @@ def sample_cmd(
     if summary.budget_exhausted:
         click.echo(f"ekt: {summary.message}", err=True)
     click.echo(json.dumps(summary.to_dict()) if as_json else _summary_text(summary))
+    for notice in summary.notices:  # each said once: n fallback, unlisted model, estimates
+        click.echo(f"ekt: warning: {notice}", err=True)
+    if summary.state == "incomplete":  # samples missing: a script must not take this for done
+        click.echo(f"ekt: {summary.samples_missing} samples missing"
+                   f" ({_reasons(summary.failures)}): rerun the same command to send them again",
+                   err=True)  # fmt: skip
+        raise SystemExit(INCOMPLETE_EXIT)
+
+
+INCOMPLETE_EXIT = 3  # `ekt sample`: the run ended with samples missing
+
+
+def _reasons(failures: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v}" for k, v in sorted(failures.items())) or "failed requests"

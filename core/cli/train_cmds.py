@@ -21,19 +21,36 @@ def _opt(*names: str, **kw: Any) -> Any:
     return click.option(*names, default=None, show_default=False, **kw)
 
 
-@cli.group(invoke_without_command=True)
+class _TrainGroup(click.Group):
+    """A wider option column: a long flag pair (`--kd-drop-syntax / --no-kd-drop-syntax`) keeps
+    its help on its own line."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [r for p in self.get_params(ctx) if (r := p.get_help_record(ctx)) is not None]
+        if rows:
+            with formatter.section("Options"):
+                formatter.write_dl(rows, col_max=42)
+        self.format_commands(ctx, formatter)
+
+
+@cli.group(cls=_TrainGroup, invoke_without_command=True)
 @config_options("student")
 @_opt("--name", help="Name of the run (default sft-N).")
 @_opt("--resume", "resume_run", metavar="RUN", help="Resume a cancelled/failed run instead.")
 @click.option("--detach", is_flag=True, help="Start and return; do not follow progress.")
+@click.option("--preview", is_flag=True, help="Print the SFT set's summary; train nothing.")
+@click.option("--json", "as_json", is_flag=True, help="With --preview: one JSON object.")
 @click.pass_context
-def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any) -> None:
+def train(
+    ctx: click.Context, resume_run: str | None, detach: bool, preview: bool, as_json: bool,
+    **flags: Any,
+) -> None:
     """Fine-tune the student on gold (a detached subprocess); follow its progress.
 
     Every flag defaults to the [student] section of ekt.toml. The SFT set, the spec, the log
     and the checkpoints go to OUTPUT/NAME/ in the project."""
     if ctx.invoked_subcommand is not None:
-        if resume_run or detach or any(v is not None for v in flags.values()):
+        if resume_run or detach or preview or any(v is not None for v in flags.values()):
             raise TrainError(f"options before `{ctx.invoked_subcommand}` belong to `ekt train`")
         return
     from core.queries.training import last_train_event_id
@@ -41,6 +58,14 @@ def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any
 
     if resume_run and any(v is not None for v in flags.values()):
         raise TrainError("--resume continues a run with its own settings: give no other option")
+    if preview:
+        _preview(flags, as_json)
+        return
+    if _rounds(flags) > 1:
+        if detach or resume_run:
+            raise TrainError("--rounds trains round after round here: no --detach or --resume")
+        _train_rounds(flags)
+        return
 
     async def start(project: Project) -> tuple[int, int]:
         if resume_run:  # follow from here on, not the run's whole history again
@@ -50,6 +75,71 @@ def train(ctx: click.Context, resume_run: str | None, detach: bool, **flags: Any
 
     run_id, after = run(start)
     _follow(run_id, detach, after)
+
+
+def _rounds(flags: dict[str, Any]) -> int:
+    from core.train import TrainOptions, resolve_options
+
+    async def go(project: Project) -> int:
+        return resolve_options(project.config, TrainOptions(**flags)).rounds
+
+    return run(go, readonly=True)
+
+
+def _preview(flags: dict[str, Any], as_json: bool) -> None:
+    """`--preview [--json]`: the method's SFT set counted, nothing written."""
+    from core.train import TrainOptions, resolve_options
+    from core.train.methods import preview_method
+
+    async def go(project: Project) -> dict[str, Any]:
+        section = resolve_options(project.config, TrainOptions(**flags))
+        return (await preview_method(project.store, section)).summary()
+
+    info = run(go, readonly=True)
+    if as_json:
+        click.echo(json.dumps(info))
+        return
+    tasks = ", ".join(f"{k} {v:,}" for k, v in info["tasks"].items())
+    approx = "" if info["exact"] else "~"
+    click.echo(f"{info['method']}: {info['examples']:,} examples ({tasks}) on"
+               f" {info['problems']:,} problems, {approx}{info['tokens']:,} tokens,"
+               f" {info['dev']} dev problems held out")  # fmt: skip
+
+
+def _train_rounds(flags: dict[str, Any]) -> None:
+    """`--rounds R`: each round trains (followed here), then the student samples and verifies."""
+    from core.train import TrainOptions
+    from core.train.follow import format_event
+    from core.train.rounds import run_rounds
+
+    name = flags.pop("name", None)
+    state: dict[str, Any] = {"max_steps": None}
+
+    def show(e: dict[str, Any]) -> None:
+        if e["kind"] == "start":
+            state["max_steps"] = e["data"].get("max_steps")
+        line = format_event(e, state["max_steps"])
+        if line:
+            click.echo(line)
+
+    def on_round(what: str, info: dict[str, Any]) -> None:
+        if what == "launched":
+            click.echo(f"round {info['round']}/{info['rounds']}: training run {info['name']}",
+                       err=True)  # fmt: skip
+        elif what == "sampling":
+            click.echo(f"round {info['round']}: the student samples {info['problems']} training"
+                       " problems' split(s)", err=True)  # fmt: skip
+        elif what == "sampled":
+            for e in info["evals"]:
+                click.echo(f"round {info['round']}: {e['name']}: {e['passing']} passing samples",
+                           err=True)  # fmt: skip
+
+    async def go(project: Project) -> list[int]:
+        return await run_rounds(project, TrainOptions(name=name, **flags), on_event=show,
+                                on_round=on_round)  # fmt: skip
+
+    ids = run(go)
+    click.echo(f"{len(ids)} rounds done: training runs {', '.join(map(str, ids))}")
 
 
 def _follow(run_id: int, detach: bool, after: int = 0) -> None:

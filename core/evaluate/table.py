@@ -18,7 +18,8 @@ from core.evaluate.passk import Estimate
 from core.queries.evals import list_evals
 from core.store import Store
 
-METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "ekt-sft": 2, "ekt+ilf": 2.5, "teacher": 3}
+METHOD_ORDER = {"zero-shot": 0, "few-shot": 1, "kd": 2, "expert-iteration": 3, "ekt-sft": 4,
+                "ekt+ilf": 4.5, "teacher": 5}  # the seeds' table: baselines, then EKT, its teacher
 
 
 @dataclass(frozen=True, slots=True)

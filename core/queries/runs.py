@@ -183,6 +183,7 @@ class RunStats:
     first_request_at: float | None = None
     request_rate: list[int] = field(default_factory=lambda: [0] * RATE_WINDOW)
     outcomes: RunOutcomes | None = None
+    failures: dict[str, int] = field(default_factory=dict)  # failed requests by error class
 
     @property
     def gold_coverage(self) -> float | None:
@@ -284,7 +285,18 @@ async def run_core(store: Store, run_id: int, now: float) -> RunStats | None:
         created_at=run.created_at,
         first_request_at=req[7],
         request_rate=_per_second([(r[0], r[1]) for r in finished], since),
+        failures=await run_failures(store, run_id) if req[2] else {},
     )
+
+
+async def run_failures(store: Store, run_id: int) -> dict[str, int]:
+    """The run's failed requests by error class (why samples are missing)."""
+    rows = await store.fetchall(
+        "SELECT coalesce(error_class, 'error'), count(*) FROM requests"
+        " WHERE run_id = ? AND status = 'failed' GROUP BY 1 ORDER BY 2 DESC, 1",
+        [run_id],
+    )
+    return {str(r[0]): int(r[1]) for r in rows}
 
 
 async def run_gold_problems(store: Store, run_id: int) -> int:

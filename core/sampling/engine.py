@@ -3,7 +3,10 @@
 Requests run under a semaphore (`concurrency`); each is committed with its candidates in one
 transaction. Before a request is issued the budget check counts what is spent plus the cost
 bound of everything in flight, so the run never passes `budget_usd`. A request that finally
-fails is recorded and the run goes on; if the very first outcomes are all failures of a kind
+fails is recorded and the run goes on; it is sent once more after every other request (the
+final retry pass: a server that dropped streams under load often answers when the load is
+gone). Samples still missing then end the run `incomplete`, not `done`, with the failure
+reasons counted in the summary. If the very first outcomes are all failures of a kind
 that will not heal (no connection, bad key, unknown model) the call stops, removes a run it
 created that holds nothing, and raises one TeacherError line.
 """
@@ -13,16 +16,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from core.errors import EktError, TeacherError
 from core.events import (
     BudgetExhausted,
     CandidateAdded,
+    ConcurrencyChanged,
     RequestFailed,
     RequestFinished,
     RequestStarted,
     RunStateChanged,
+    TeacherNotice,
     TokensStreamed,
 )
 from core.project import Project
@@ -85,6 +91,10 @@ class _Run:
         self.first_error = ""
         self.verifier: Any = None
         self.writer: RequestWriter | None = None
+        self.deferred: list[Work] = []  # failed once: sent again by the final retry pass
+        self.final_pass = False
+        self.missing: list[Work] = []  # failed in the final pass too
+        self.noticed: set[str] = set()
 
     # -- one request ------------------------------------------------------------------------------
     async def one(self, w: Work, bound: float, free_slot: Any = None) -> None:
@@ -121,6 +131,7 @@ class _Run:
             except Exception as exc:
                 outcome = self._failed(w, started, type(exc).__name__, str(exc), 1)
             else:
+                self._notice_endpoint(result.usage_reported)
                 ex = _extraction(self.plan, w.rendered)
                 choices = sorted(result.choices, key=lambda c: c.index)[: w.n]
                 codes = [(completion_to_code(ex, c.text), c.text) for c in choices]
@@ -134,7 +145,12 @@ class _Run:
             if free_slot is not None:
                 free_slot()
             ids = await self.writer.write(outcome)
-            self._account(outcome, ids)
+            later = outcome.status == "failed" and self._retry_later(outcome)
+            if later:
+                self.deferred.append(w)
+            elif outcome.status == "failed":
+                self.missing.append(w)
+            self._account(outcome, ids, deferred=later)
         finally:
             self.reserved -= bound
 
@@ -146,12 +162,38 @@ class _Run:
             None, None, time.time() - started, None, cls, msg, started, [],
         )  # fmt: skip
 
-    def _account(self, o: Outcome, ids: list[int]) -> None:
+    def notice(self, kind: str, message: str) -> None:
+        """Say something about the endpoint once per run: an event and a summary line."""
+        assert self.summary is not None
+        if kind in self.noticed:
+            return
+        self.noticed.add(kind)
+        self.summary.notices.append(message)
+        self.bus.publish(TeacherNotice(self.run_id, kind, message))
+
+    def _notice_endpoint(self, usage_reported: bool) -> None:
+        assert self.summary is not None
+        fallback = getattr(self.teacher, "n_fallback", None)
+        if fallback:
+            self.notice("n_fallback", f"n>1 falls back to one request per sample: {fallback}")
+        if not usage_reported:
+            self.summary.tokens_estimated += 1
+            self.notice("usage_estimated", "the endpoint reports no token usage: token counts"
+                        " and cost are estimates (counted with the local tokenizer)")  # fmt: skip
+
+    def _retry_later(self, o: Outcome) -> bool:
+        """A failure the final pass sends again: not in that pass, not one that stops the run."""
+        return not self.final_pass and self.fatal is None and o.error_class not in FATAL
+
+    def _account(self, o: Outcome, ids: list[int], *, deferred: bool = False) -> None:
         sm = self.summary
         assert sm is not None
         if o.status == "failed":
-            sm.requests_failed += 1
             self.first_error = self.first_error or f"{o.error_class}: {o.error}"
+            if not deferred:
+                sm.requests_failed += 1
+                key = o.error_class or "error"
+                sm.failures[key] = sm.failures.get(key, 0) + 1
             self.bus.publish(
                 RequestFailed(
                     self.run_id,
@@ -159,7 +201,7 @@ class _Run:
                     o.problem_id,
                     o.error_class or "",
                     o.error or "",
-                    True,
+                    not deferred,
                 )
             )
             if self.successes == 0 and (o.error_class in FATAL) and self.fatal is None:
@@ -211,10 +253,11 @@ class _Run:
         await set_status(self.project, self.run_id, state)
         self.bus.publish(RunStateChanged(self.run_id, state, message))
 
-    async def schedule(self, slots: asyncio.Semaphore) -> str:
-        """Issue every request; returns why issuing ended: done | stopped | budget | fatal."""
+    async def schedule(self, slots: asyncio.Semaphore, work: list[Work] | None = None) -> str:
+        """Issue every request (of `work`, default the plan's); returns why issuing ended:
+        done | stopped | budget | fatal."""
         budget = self.plan.sampling.budget_usd
-        for w in self.plan.work:
+        for w in self.plan.work if work is None else work:
             while True:  # a pause that comes while waiting for a slot holds this request
                 if not await self._pause_point():
                     return "stopped"
@@ -244,6 +287,16 @@ class _Run:
             task.add_done_callback(lambda _t: self.changed.set())  # after leaving inflight
         return "done"
 
+    async def final_retry(self, slots: asyncio.Semaphore) -> str:
+        """Send each request that failed its last retry once more, after all the others."""
+        assert self.summary is not None
+        self.final_pass = True
+        work, self.deferred = self.deferred, []
+        self.summary.requests_retried = len(work)
+        why = await self.schedule(slots, work)
+        await self.finish_inflight(why)
+        return why
+
     async def finish_inflight(self, why: str) -> None:
         """Wait for requests in flight (stop cancels them: they were not completed)."""
         while self.inflight:
@@ -254,6 +307,36 @@ class _Run:
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     raise task.exception()  # type: ignore[misc]
+
+
+def fill_slots(work: list[Work], slots: int) -> list[Work]:
+    """Split new requests' n so the request count is a whole number of `slots` waves.
+
+    100 requests in 32 slots take 4 rounds of which the last keeps 28 slots idle (67% of C/L);
+    splitting 28 of them in two gives 128 requests in 4 full rounds, and a request of n/2
+    finishes sooner on a real server. Only runs with more requests than slots are split (a
+    handful of requests already has a slot each), and only requests not stored yet."""
+    extra = -len(work) % slots if len(work) > slots else 0
+    if not extra:
+        return work
+    out: list[Work] = []
+    for w in sorted(work, key=lambda w: -w.n):  # the largest n first: the most to gain
+        if extra and w.request_id is None and w.n >= 2:
+            half = w.n // 2
+            out.append(replace(w, n=w.n - half))
+            out.append(replace(w, first_index=w.first_index + w.n - half, n=half))
+            extra -= 1
+        else:
+            out.append(w)
+    return _keep_order(work, out)
+
+
+def _keep_order(before: list[Work], after: list[Work]) -> list[Work]:
+    """`after` in the problem order of `before` (the plan's import order)."""
+    rank: dict[str, int] = {}
+    for w in before:
+        rank.setdefault(w.problem_id, len(rank))
+    return sorted(after, key=lambda w: (rank[w.problem_id], w.first_index))
 
 
 async def _open_teacher(plan: Plan) -> Teacher:
@@ -287,6 +370,7 @@ async def execute(project: Project, plan: Plan, *, control: RunControl | None = 
     """Send a built plan's work (a sampling plan, or a derived run's: see core/refine)."""
     control = control or RunControl()
     started = time.perf_counter()
+    plan.work = fill_slots(plan.work, plan.sampling.concurrency)
     teacher = await _open_teacher(plan) if plan.work else None  # nothing to send: no model load
     try:
         created = plan.run_id is None
@@ -298,11 +382,33 @@ async def execute(project: Project, plan: Plan, *, control: RunControl | None = 
             len(plan.problems), len(plan.work), budget_usd=plan.sampling.budget_usd,
         )  # fmt: skip
         project.bus.publish(RunStateChanged(run_id, "running", plan.name))
+        _adapt_concurrency(project, plan, run, teacher)
+        check = getattr(teacher, "check_model", None)
+        if check is not None and (warning := await check()):
+            run.notice("model_not_listed", warning)
         return await _drive(project, plan, run, created, started)
     finally:
         if teacher is not None:
             with contextlib.suppress(Exception):
                 await teacher.aclose()
+
+
+def _adapt_concurrency(project: Project, plan: Plan, run: _Run, teacher: Teacher | None) -> None:
+    """A teacher with an adaptive limit (the OpenAI backend) starts at the run's concurrency
+    and reports each change (the dashboard shows it; the summary keeps the lowest)."""
+    setter = getattr(teacher, "set_concurrency", None)
+    sm = run.summary
+    assert sm is not None
+    sm.concurrency = sm.concurrency_lowest = sm.concurrency_max = plan.sampling.concurrency
+    if setter is None:
+        return
+
+    def changed(limit: int, why: str) -> None:
+        sm.concurrency = limit
+        sm.concurrency_lowest = min(sm.concurrency_lowest, limit)
+        project.bus.publish(ConcurrencyChanged(run.run_id, limit, why))
+
+    setter(plan.sampling.concurrency, changed)
 
 
 async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: float) -> RunSummary:
@@ -321,6 +427,8 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
             try:
                 why = await run.schedule(slots)
                 await run.finish_inflight(why)
+                if why == "done" and run.deferred and not run.fatal and not run.control.stopped:
+                    why = await run.final_retry(slots)
             except BaseException:
                 for task in list(run.inflight):
                     task.cancel()
@@ -365,6 +473,14 @@ async def _drive(project: Project, plan: Plan, run: _Run, created: bool, t0: flo
         sm.state = "stopped"
     elif why == "stopped":
         sm.state, sm.message = "stopped", "stopped: resume with the same command"
+    elif run.missing:
+        sm.state = "incomplete"
+        sm.samples_missing = sum(w.n for w in run.missing)
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(sm.failures.items()))
+        sm.message = (
+            f"incomplete: {sm.samples_missing} samples missing ({len(run.missing)} requests"
+            f" failed twice: {reasons}); resume with the same command to send them again"
+        )
     else:
         sm.state = "done"
     await run._state(sm.state, sm.message)
@@ -378,6 +494,7 @@ async def dry_run(project: Project, options: SampleOptions) -> DryRunPlan:
 
 def estimate(plan: Plan) -> DryRunPlan:
     """A built plan's requests, tokens and cost bound (what a dry run prints)."""
+    plan.work = fill_slots(plan.work, plan.sampling.concurrency)
     s, t = plan.sampling, plan.teacher
     prompt_tokens = sum(w.prompt_tokens for w in plan.work)
     completion = sum(w.n * s.max_tokens for w in plan.work)

@@ -140,7 +140,7 @@ class RunSummary:
 
     run_id: int
     name: str
-    state: str  # done | stopped (by control or budget)
+    state: str  # done | incomplete (samples missing) | stopped (by control or budget)
     created: bool
     teacher: str
     problems: int
@@ -157,6 +157,14 @@ class RunSummary:
     elapsed_s: float = 0.0
     verdicts: dict[str, int] = field(default_factory=dict)
     message: str = ""
+    requests_retried: int = 0  # failed once, sent again by the final retry pass
+    samples_missing: int = 0  # samples of requests that failed the final pass too
+    failures: dict[str, int] = field(default_factory=dict)  # final failures by error class
+    concurrency: int = 0  # the teacher's request limit at the end (adaptive: may be lower)
+    concurrency_lowest: int = 0
+    concurrency_max: int = 0  # [sampling] concurrency: where the adaptive limit starts
+    notices: list[str] = field(default_factory=list)  # one line each: n fallback, model, usage
+    tokens_estimated: int = 0  # requests whose token counts are estimates (no server usage)
 
     def to_dict(self) -> dict[str, Any]:
         from dataclasses import asdict

@@ -26,7 +26,7 @@ import openai
 from core.config import TeacherSection
 from core.errors import TeacherError
 from core.teacher import TeacherChoice, TeacherFailure, TeacherRequest, TeacherResult
-from core.teacher.retry import RetryPolicy, SlowDown, parse_retry_after
+from core.teacher.retry import AdaptiveLimit, RetryPolicy, SlowDown, parse_retry_after
 from core.teacher.stream import (
     Call,
     CallbackFailed,
@@ -90,6 +90,7 @@ class OpenAITeacher:
         self.description = f"openai:{cfg.model}@{self.base_url}"
         self.policy = policy or RetryPolicy(max_retries=cfg.max_retries)
         self.slowdown = slowdown or SlowDown()
+        self.limit = AdaptiveLimit()  # the engine sets its maximum (`set_concurrency`)
         self._sleep = sleep  # injectable so tests can see the waits without taking them
         self.n_fallback: str | None = None  # why n>1 is no longer sent, once detected
         self._include_usage = True
@@ -102,6 +103,29 @@ class OpenAITeacher:
             max_retries=0,  # ours are the only retries
             timeout=cfg.timeout_s,
         )
+
+    def set_concurrency(self, maximum: int, on_change: Callable[[int, str], None] | None = None
+                        ) -> None:  # fmt: skip
+        """The caller's concurrency bounds the adaptive limit; `on_change(limit, why)` hears
+        each change."""
+        self.limit.set_maximum(maximum)
+        self.limit.on_change = on_change
+
+    async def check_model(self) -> str | None:
+        """One line when `GET /models` answers and does not list the configured model: a server
+        that answers any name (llama.cpp's) would hide a typo. None when it is listed or the
+        endpoint has no model list."""
+        try:
+            page = await asyncio.wait_for(self._client.models.list(),
+                                          timeout=min(10.0, self.cfg.timeout_s))  # fmt: skip
+            ids = [str(m.id) for m in page.data]
+        except Exception:  # no /models (or no answer): nothing to say
+            return None
+        if not ids or self.cfg.model in ids:
+            return None
+        shown = ", ".join(ids[:3]) + (", …" if len(ids) > 3 else "")
+        return (f"model {self.cfg.model!r} is not listed by {self.base_url}/models ({shown});"
+                " the server may answer with another model (check --model)")  # fmt: skip
 
     async def aclose(self) -> None:
         await self._client.close()
@@ -136,10 +160,13 @@ class OpenAITeacher:
         while True:
             attempt += 1
             await self.slowdown.acquire()
+            epoch = await self.limit.acquire()
             try:
                 call = await self._stream_once(req, n, offset, prog)
             except CallError as exc:
+                await self.limit.release()
                 cls, msg = exc.error_class, str(exc)
+                self.limit.failed(cls, epoch)
                 if cls == "bad_request" and self._adapt(msg):
                     attempt -= 1  # the same request in the dialect this server speaks
                     continue
@@ -167,6 +194,11 @@ class OpenAITeacher:
                     prog.on_retry(cls, msg, attempt)
                 await self._sleep(delay)
                 continue
+            except BaseException:
+                await self.limit.release()
+                raise
+            await self.limit.release()
+            self.limit.succeeded()
             self.slowdown.succeeded()
             prog.calls.append(call)
             return call

@@ -138,3 +138,70 @@ class SlowDown:
         if wait > 0:
             await self._sleep(wait)
         return max(wait, 0.0)
+
+
+class AdaptiveLimit:
+    """How many HTTP calls of one teacher may stream at once: multiplicative back-off when
+    streams drop or 429s come in, slow growth back. A server that kills the stream in flight
+    when a new request arrives (llama-cpp-python's `interrupt_requests`) or that sheds load
+    makes a fixed concurrency of 8 lose most of its requests; halving on each such failure
+    settles at what the server takes. Only a call started at the current limit can lower it
+    (one halving per step down, not one per request that was already in flight), and
+    `grow_after * limit` successes in a row raise it by one, up to `maximum`.
+    Retries take a slot again, so they queue under the lowered limit too."""
+
+    BACK_OFF = frozenset({"dropped_stream", "rate_limit", "malformed_chunk"})
+
+    def __init__(self, maximum: int = 1024, *, grow_after: int = 4,
+                 on_change: Callable[[int, str], None] | None = None) -> None:  # fmt: skip
+        self.maximum = max(1, maximum)
+        self.limit = self.maximum
+        self.lowest = self.maximum
+        self.grow_after = grow_after
+        self.on_change = on_change
+        self.in_use = 0
+        self.epoch = 0  # bumped whenever the limit changes
+        self._successes = 0
+        self._cond = asyncio.Condition()
+
+    def set_maximum(self, maximum: int) -> None:
+        """The caller's own concurrency: the limit never grows past it."""
+        self.maximum = max(1, maximum)
+        self.limit = min(self.limit, self.maximum) if self.epoch else self.maximum
+        self.lowest = min(self.lowest, self.limit)
+
+    async def acquire(self) -> int:
+        """Wait for a slot; returns the epoch the call starts in (give it to `failed`)."""
+        async with self._cond:
+            while self.in_use >= self.limit:
+                await self._cond.wait()
+            self.in_use += 1
+            return self.epoch
+
+    async def release(self) -> None:
+        async with self._cond:
+            self.in_use -= 1
+            self._cond.notify_all()
+
+    def succeeded(self) -> None:
+        self._successes += 1
+        if self.limit < self.maximum and self._successes >= self.grow_after * self.limit:
+            self._successes = 0
+            self._set(self.limit + 1, "grow")
+
+    def failed(self, error_class: str, epoch: int) -> bool:
+        """A call failed; True when that lowered the limit."""
+        if error_class not in self.BACK_OFF:
+            return False
+        self._successes = 0
+        if epoch != self.epoch or self.limit <= 1:
+            return False  # started before the last change: it did not see the current limit
+        self._set(max(1, self.limit // 2), error_class)
+        return True
+
+    def _set(self, limit: int, why: str) -> None:
+        self.limit = limit
+        self.lowest = min(self.lowest, limit)
+        self.epoch += 1
+        if self.on_change is not None:
+            self.on_change(limit, why)

@@ -4,6 +4,7 @@ Importing this package never imports torch: `launch` writes the set and the spec
 `python -m core.train` (core/train/worker.py, where torch lives) as a detached process.
 """
 
+from core.train.methods import METHODS, Method, RoundContext, preview_method, register
 from core.train.options import TrainOptions, resolve_options, trainer_command
 from core.train.runs import (
     cancel,
@@ -18,6 +19,9 @@ from core.train.runs import (
 from core.train.sft import SftExample, SftPreview, SftSet, build_sft, preview_sft, write_sft
 
 __all__ = [
+    "METHODS",
+    "Method",
+    "RoundContext",
     "SftExample",
     "SftPreview",
     "SftSet",
@@ -27,8 +31,10 @@ __all__ = [
     "find_run",
     "launch",
     "list_runs",
+    "preview_method",
     "preview_sft",
     "reconcile",
+    "register",
     "resolve_options",
     "resume",
     "run_checkpoints",

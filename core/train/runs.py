@@ -38,8 +38,9 @@ from core.queries.training import (
 )
 from core.store import Store
 from core.train.lineage import gold_lineage
+from core.train.methods import RoundContext, build_method_sft, method_lineage
 from core.train.options import TrainOptions, options_dict, resolve_options, trainer_command
-from core.train.sft import build_sft, write_sft
+from core.train.sft import write_sft
 
 FINAL = ("done", "cancelled", "failed")
 WEIGHTS = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
@@ -150,11 +151,19 @@ async def _fail(store: Store, run_id: int, message: str) -> None:
     )
 
 
-async def launch(project: Project, options: TrainOptions | None = None) -> int:
-    """Validate, write the SFT set and spec, start the trainer; returns the train_run id."""
+async def launch(
+    project: Project, options: TrainOptions | None = None, *, round_ctx: RoundContext | None = None
+) -> int:
+    """Validate, write the SFT set and spec, start the trainer; returns the train_run id.
+
+    `round_ctx` places the run in a chain of rounds (core.train.rounds): the method's SFT set
+    for that round, and the checkpoint to continue from."""
     options = options or TrainOptions()
     store = project.store
     section = resolve_options(project.config, options)
+    if round_ctx is None and section.rounds > 1:
+        raise TrainError(f"--rounds {section.rounds}: rounds train one after another from"
+                         " `ekt train --rounds` (one run at a time here)")  # fmt: skip
     cmd_check = trainer_command(Path("spec.json"), section.launcher, section.num_processes)
     del cmd_check  # a bad launcher/process count fails before anything is written
     name = (options.name or "").strip() or await _next_name(store)
@@ -165,11 +174,10 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
             f"--report-to {section.report_to}: the {section.report_to} package is not installed"
         )
     model_path = (await asyncio.to_thread(ensure_local_model, section.model)).resolve()
+    if round_ctx is not None and round_ctx.init_model is not None:
+        model_path = round_ctx.init_model.resolve()  # continuing: the previous round's weights
     check_model_folder(model_path)
-    sft = await build_sft(
-        store, policy=section.gold_policy, k=section.max_per_problem, dev=section.dev,
-        seed=section.seed, sources=section.gold_sources.split(","),
-    )  # fmt: skip
+    sft = await build_method_sft(store, section, round_ctx)
     if not sft.examples:
         raise TrainError("every gold problem is in the dev slice: lower --dev")
     out_root = Path(section.output).expanduser()
@@ -192,6 +200,7 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
             verifier=project.config.verifier, base_model=section.model, dev_ids=sft.dev_ids,
             gold_sources=section.gold_sources.split(","),
         )  # fmt: skip
+        lineage.update(method_lineage(section, sft, round_ctx))
         spec = {
             "db": str(project.db_path.resolve()),
             "train_run_id": run_id,

@@ -14,8 +14,9 @@ import asyncio
 import hashlib
 import json
 import os
+from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +34,18 @@ class SftExample:
     candidate_id: int
     prompt: str
     completion: str
+    task: str = "code"  # what the example teaches (a multi-task method adds others)
 
     def row(self) -> dict[str, Any]:
-        return {
+        row = {
             "problem": self.problem_id,
             "candidate_id": self.candidate_id,
             "prompt": self.prompt,
             "completion": self.completion,
         }
+        if self.task != "code":  # a plain code set's file (and hash) stays as it always was
+            row["task"] = self.task
+        return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +67,22 @@ class SftPreview:
     prompt_tokens: int
     completion_tokens: int
     exact: bool  # token counts from the model's tokenizer (else an estimate)
+    tasks: dict[str, int] = field(default_factory=dict)  # examples per task ("code": N)
+    method: str = "ekt"
+
+    def summary(self) -> dict[str, Any]:
+        """`ekt train --preview --json`: {"examples", "tokens", "tasks", ...}."""
+        return {
+            "examples": self.examples,
+            "tokens": self.prompt_tokens + self.completion_tokens,
+            "tasks": dict(self.tasks),
+            "method": self.method,
+            "problems": self.problems,
+            "dev": self.dev,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "exact": self.exact,
+        }
 
 
 def split_prompt(problem: Any, code: str) -> tuple[str, str]:
@@ -83,13 +104,21 @@ def check_policy(policy: str, k: int) -> None:
 
 
 async def build_sft(
-    store: Store, *, policy: str = "all-distinct", k: int = 4, dev: int = 0, seed: int = 0,
+    store: Store,
+    *,
+    policy: str = "all-distinct",
+    k: int = 4,
+    dev: int = 0,
+    seed: int = 0,
     sources: Sequence[str] | None = None,
+    gold: Sequence[GoldExample] | None = None,
 ) -> SftSet:
     """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError.
-    `sources`: only gold of these candidate sources ([student] gold_sources)."""
+
+    `sources`: only gold of these candidate sources ([student] gold_sources); `gold`: the
+    policy's pick already made (and filtered) by a method; else selected here."""
     check_policy(policy, k)
-    gold = await select_gold(store, policy, k, sources=sources)
+    gold = list(gold) if gold is not None else await select_gold(store, policy, k, sources=sources)
     if not gold:
         raise TrainError(
             "no gold yet: sample the teacher and verify (`ekt sample`, `ekt verify`) first"
@@ -97,12 +126,17 @@ async def build_sft(
     dev_ids = await pick_dev(store, [g.problem_id for g in gold], dev, seed)
     held = set(dev_ids)
     kept = [g for g in gold if g.problem_id not in held]
-    problems = await problems_by_ids(store, sorted({g.problem_id for g in kept}))
+    return SftSet(await to_examples(store, kept), dev_ids, kept, policy, k)
+
+
+async def to_examples(store: Store, gold: Sequence[GoldExample]) -> list[SftExample]:
+    """Programs → zero-shot (prompt, completion) examples, in the order given."""
+    problems = await problems_by_ids(store, sorted({g.problem_id for g in gold}))
     examples = []
-    for g in kept:
+    for g in gold:
         prompt, completion = split_prompt(problems[g.problem_id], g.code)
         examples.append(SftExample(g.problem_id, g.candidate_id, prompt, completion))
-    return SftSet(examples, dev_ids, kept, policy, k)
+    return examples
 
 
 async def preview_sft(
@@ -116,6 +150,11 @@ async def preview_sft(
 ) -> SftPreview:
     """Counts for the launch form; tokens are exact when the student's tokenizer is on disk."""
     sft = await build_sft(store, policy=policy, k=k, dev=dev, seed=seed)
+    return await summarize_sft(sft, model)
+
+
+async def summarize_sft(sft: SftSet, model: str | None, method: str = "ekt") -> SftPreview:
+    """Examples, problems, tokens and examples per task of a built set."""
 
     def count() -> tuple[int, int, bool]:  # CPU-bound on 7k examples: off the event loop
         prompt_tokens = completion_tokens = 0
@@ -135,6 +174,8 @@ async def preview_sft(
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         exact=exact,
+        tasks=dict(Counter(e.task for e in sft.examples)),
+        method=method,
     )
 
 

@@ -152,7 +152,9 @@ class DashboardScreen(LiveScreen):
             )
         else:
             mine = self.ekt.sampler.running and stats is not None and stats.id == self._sampler_run
-            panel.show(stats, self.ekt.clock(), self.ekt.sampler.state, writing=mine)
+            limit = self.ekt.live.concurrency.get(stats.id) if mine and stats else None
+            panel.show(stats, self.ekt.clock(), self.ekt.sampler.state, writing=mine,
+                       concurrency=limit)  # fmt: skip
         if stats is None:
             return
         req = stats.request_rate

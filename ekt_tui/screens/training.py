@@ -26,7 +26,8 @@ from core import (
     cancel_training,
     launch_training,
     list_train_runs,
-    preview_sft,
+    preview_method,
+    resolve_options,
     resume_training,
     train_checkpoints,
     train_run_events,
@@ -92,8 +93,10 @@ class TrainingScreen(LiveScreen):
                     yield Log(id="train-log", max_lines=LOG_LINES)
                     yield DataTable(id="train-checkpoints", cursor_type="row")
                 with Horizontal(id="train-buttons"):
-                    yield Button("Cancel run", id="train-cancel", variant="error")
-                    yield Button("Resume run", id="train-resume", variant="primary")
+                    # disabled until the selected run is known to be running / resumable
+                    yield Button("Cancel run", id="train-cancel", variant="error", disabled=True)
+                    yield Button("Resume run", id="train-resume", variant="primary",
+                                 disabled=True)  # fmt: skip
         yield Footer()
 
     def _checkpoint_table(self) -> DataTable[Any]:
@@ -227,16 +230,8 @@ class TrainingScreen(LiveScreen):
     async def _preview(self) -> None:
         form = self.query_one(TrainForm)
         try:
-            o = form.options()
-            cfg = self.project.config
-            p = await preview_sft(
-                self.ekt.reader,
-                policy=o.gold_policy or cfg.verifier.gold_policy,
-                k=o.max_per_problem or cfg.verifier.max_per_problem,
-                dev=o.dev if o.dev is not None else cfg.student.dev,
-                seed=cfg.student.seed,
-                model=o.student or cfg.student.model,
-            )
+            section = resolve_options(self.project.config, form.options())
+            p = await preview_method(self.ekt.reader, section)  # the method's set (kd: all)
         except EktError as exc:
             form.show_preview(f"[red]{one_line(exc)}[/]")
             return

@@ -18,6 +18,8 @@ from core import TableRow
 METHOD_STYLES = {
     "teacher": "bold magenta",
     "ekt-sft": "bold green",
+    "kd": "bold yellow",
+    "expert-iteration": "bold red",
     "few-shot": "bold cyan",
     "zero-shot": "bold blue",
 }

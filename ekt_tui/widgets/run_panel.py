@@ -56,8 +56,15 @@ class RunPanel(Static):
         self.update(loading_text(what, elapsed_s))
 
     def show(
-        self, stats: RunStats | None, now: float, sampler_state: str, *, writing: bool = False
+        self,
+        stats: RunStats | None,
+        now: float,
+        sampler_state: str,
+        *,
+        writing: bool = False,
+        concurrency: int | None = None,
     ) -> None:
+        """`concurrency`: the teacher's adaptive request limit, once it moved (this app's run)."""
         if stats is None:
             self.update(
                 Text.assemble(
@@ -97,7 +104,10 @@ class RunPanel(Static):
                 "gold", f"{o.gold_problems:,} problems ({stats.gold_coverage or 0:.1%} coverage)"
             )
         failed = f", {stats.requests_failed:,} failed" if stats.requests_failed else ""
-        t.add_row("requests", f"{stats.requests_done:,} done{failed} / {stats.requests:,}")
+        if stats.failures:  # why: `dropped 3, rate_limit 1`
+            failed += " (" + ", ".join(f"{k} {v:,}" for k, v in stats.failures.items()) + ")"
+        limit = f"  · limit {concurrency} in flight" if concurrency is not None else ""
+        t.add_row("requests", f"{stats.requests_done:,} done{failed} / {stats.requests:,}{limit}")
         t.add_row("tokens", f"in {stats.tokens_in:,}  out {stats.tokens_out:,}")
         budget = f" of ${stats.budget_usd:,.2f} budget" if stats.budget_usd is not None else ""
         t.add_row("cost", f"${stats.cost_usd:,.4f}{budget}")

@@ -30,7 +30,7 @@ from core import (
     section_fields,
 )
 
-PREVIEW_FIELDS = {"student", "dev", "max_per_problem", "gold_policy"}
+PREVIEW_FIELDS = {"student", "dev", "max_per_problem", "gold_policy", "method", "kd_drop_syntax"}
 
 
 def _tooltip(spec: FieldSpec) -> str:

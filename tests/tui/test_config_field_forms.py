@@ -69,7 +69,8 @@ async def test_every_student_field_is_in_the_training_form() -> None:
         labels = _labels(form)
         for spec in section_fields("student"):
             widget = form.query_one(f"#tf-{spec.option}")
-            assert isinstance(widget, Select if spec.choices else Input), spec.name
+            choice = spec.choices or spec.kind is bool  # a bool field is a true/false Select
+            assert isinstance(widget, Select if choice else Input), spec.name
             assert spec.label in labels, spec.name
             assert escape(spec.description) in str(widget.tooltip), spec.name
         options = form.options()  # the form starts at [student], resolved
