@@ -12,6 +12,7 @@ from core.cli import (
     project_cmds,  # noqa: F401  (registers init, status)
     prompt_cmds,  # noqa: F401  (registers prompt list/show/set/render)
     sample_cmds,  # noqa: F401  (registers sample)
+    select_cmds,  # noqa: F401  (registers select, select list)
     train_cmds,  # noqa: F401  (registers train, train list, train cancel)
     verify_cmds,  # noqa: F401  (registers verify, check, gold)
 )

@@ -197,4 +197,12 @@ async def embed_items(
     return Embedded(model, kind, ids, matrix.astype(np.float32), len(todo))
 
 
-__all__ = ["KINDS", "EmbedWorker", "Embedded", "embed_items", "embedder_id", "store_vectors"]
+__all__ = [
+    "KINDS",
+    "EmbedWorker",
+    "Embedded",
+    "ProgressFn",
+    "embed_items",
+    "embedder_id",
+    "store_vectors",
+]

@@ -8,9 +8,9 @@ Loads the encoder once, then answers JSON-line requests from stdin on the origin
   ← {"id": 1, "type": "result", "vectors": ["<base64 float16 bytes>", ...]}
   ← {"id": 1, "type": "error", "message": "..."} / {"type": "fatal", "message": "..."}
 
-A causal LM (the offline default, SmolLM2) is embedded by mean-pooling its last hidden states
-over the non-padding tokens; an encoder (AutoModel) is pooled the same way, so any Hugging Face
-model gives a vector per text.
+Any Hugging Face model gives a vector per text: its base model (`AutoModel`: a causal LM such as
+the offline default SmolLM2 without its LM head, or an encoder) mean-pooled over the
+non-padding tokens of the last hidden state.
 """
 
 from __future__ import annotations
@@ -31,16 +31,17 @@ def _send(out: TextIO, msg: dict[str, Any]) -> None:
 
 
 def _load(path: str, device: str) -> tuple[Any, Any]:
-    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM
+    """The base model without its head (a causal LM's vocabulary projection is the costliest
+    layer and plays no part in the embedding)."""
+    from transformers import AutoModel
+    from transformers.utils import logging
 
     from core.models import load_tokenizer
 
+    logging.set_verbosity_error()  # "lm_head weights not used": expected, not a problem
     tok = load_tokenizer(path)
     tok.padding_side = "right"
-    config = AutoConfig.from_pretrained(path)
-    causal = any(a.endswith("ForCausalLM") for a in (config.architectures or []))
-    cls = AutoModelForCausalLM if causal else AutoModel
-    model = cls.from_pretrained(path)
+    model = AutoModel.from_pretrained(path)
     model.to(device)
     model.eval()
     return tok, model
@@ -57,8 +58,7 @@ def _embed(tok: Any, model: Any, texts: list[str], max_length: int) -> list[str]
             batch, return_tensors="pt", padding=True, truncation=True, max_length=max_length
         ).to(device)
         with torch.no_grad():
-            res = model(**enc, output_hidden_states=True)
-        hidden = res.hidden_states[-1] if res.hidden_states is not None else res[0]
+            hidden = model(**enc).last_hidden_state
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
         for row in pooled.float().cpu().numpy().astype("float16"):
