@@ -51,9 +51,12 @@ def _embed(tok: Any, model: Any, texts: list[str], max_length: int) -> list[str]
     import torch
 
     device = next(model.parameters()).device
-    out: list[str] = []
-    for start in range(0, len(texts), MAX_ROWS):
-        batch = texts[start : start + MAX_ROWS]
+    # batch texts of similar length together (padding is wasted compute), answer in input order
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out: list[str] = [""] * len(texts)
+    for start in range(0, len(order), MAX_ROWS):
+        rows = order[start : start + MAX_ROWS]
+        batch = [texts[i] for i in rows]
         enc = tok(
             batch, return_tensors="pt", padding=True, truncation=True, max_length=max_length
         ).to(device)
@@ -61,8 +64,8 @@ def _embed(tok: Any, model: Any, texts: list[str], max_length: int) -> list[str]
             hidden = model(**enc).last_hidden_state
         mask = enc["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1)
-        for row in pooled.float().cpu().numpy().astype("float16"):
-            out.append(base64.b64encode(row.tobytes()).decode())
+        for i, row in zip(rows, pooled.float().cpu().numpy().astype("float16"), strict=True):
+            out[i] = base64.b64encode(row.tobytes()).decode()
     return out
 
 

@@ -21,7 +21,9 @@ from core.queries.candidates import (
     get_candidate,
     list_candidates,
 )
+from core.queries.embeddings import cached_vectors, question_items
 from core.queries.evals import EvalProblemRow, EvalRow, eval_problems, get_eval, list_evals
+from core.queries.judgements import Judgement, latest_judgements, problem_judge_scores
 from core.queries.problems import (
     ProblemFilter,
     ProblemRow,
@@ -55,6 +57,7 @@ from core.queries.runs import (
     run_results,
     teacher_label,
 )
+from core.queries.selections import Selection, get_selection, list_selections
 from core.queries.status import StatusCounts, gold_problem_count, status_counts
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "CandidateRow",
     "EvalProblemRow",
     "EvalRow",
+    "Judgement",
     "ProblemFilter",
     "ProblemRow",
     "ProblemSort",
@@ -73,8 +77,10 @@ __all__ = [
     "RunIdentity",
     "RunOutcomes",
     "RunStats",
+    "Selection",
     "StatusCounts",
     "all_runs",
+    "cached_vectors",
     "candidate_gold",
     "count_candidates",
     "count_problems",
@@ -86,17 +92,22 @@ __all__ = [
     "get_candidate",
     "get_eval",
     "get_problem",
+    "get_selection",
     "gold_problem_count",
+    "latest_judgements",
     "list_candidates",
     "list_evals",
     "list_problems",
     "list_runs",
+    "list_selections",
     "most_common_kind",
     "pick_problems",
     "problem_count",
+    "problem_judge_scores",
     "problem_summary",
     "prompt_names",
     "prompt_yields",
+    "question_items",
     "request_totals",
     "run_by_name",
     "run_core",

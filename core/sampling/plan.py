@@ -115,13 +115,25 @@ async def _problems(project: Project, options: SampleOptions) -> list[dict[str, 
     wanted: list[str] | None = None
     if options.problems is not None:
         wanted = list(dict.fromkeys(p.strip() for p in options.problems if p.strip()))
+    order: list[str] | None = None
+    if options.selection:
+        from core.select import selection_problems
+
+        order = await selection_problems(store, options.selection)
+        keep = None if wanted is None else set(wanted)
+        wanted = [p for p in order if keep is None or p in keep]
     rows = await problems_to_sample(
         store,
         split=options.split,
         unsolved_only=bool(options.unsolved_only),
         ids=wanted,
-        limit=options.limit,
+        limit=None if order is not None else options.limit,
     )
+    if order is not None:  # the most diverse first: the budget goes further
+        rank = {p: i for i, p in enumerate(order)}
+        rows.sort(key=lambda r: rank[r["id"]])
+        rows = rows[: options.limit] if options.limit is not None else rows
+        return rows
     if wanted:
         known = await existing_problem_ids(store, wanted)
         missing = [p for p in wanted if p not in known]

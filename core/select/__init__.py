@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -131,5 +132,21 @@ async def selection_problems(store: Store, name: str) -> list[str]:
     return list(dict.fromkeys(by_candidate[c] for c in sel.ids if c in by_candidate))
 
 
-__all__ = ["BY", "SOURCES", "Picked", "make_selection", "pick_diverse", "pool_items",
-           "selection_problems"]  # fmt: skip
+async def diverse_gold(
+    store: Store, gold: Sequence[Any], k: int, *, embedder: str | None = None
+) -> list[Any]:
+    """The `diverse` gold policy: K of the given gold examples (distinct programs) picked by
+    k-center greedy over their code embeddings, returned in their original order. K larger
+    than the gold there is is a ConfigError (one line, nothing trained)."""
+    if not gold:
+        return []
+    if k > len(gold):
+        raise ConfigError(f"--k {k}: only {len(gold)} distinct gold programs to choose from")
+    items = [(str(g.candidate_id), g.code) for g in gold]
+    embedded = await embed_items(store, "code", items, embedder=embedder)
+    keep = set(pick_diverse(embedded.ids, embedded.vectors, k).ids)
+    return [g for g in gold if str(g.candidate_id) in keep]
+
+
+__all__ = ["BY", "SOURCES", "Picked", "diverse_gold", "make_selection", "pick_diverse",
+           "pool_items", "selection_problems"]  # fmt: skip

@@ -166,9 +166,11 @@ async def launch(project: Project, options: TrainOptions | None = None) -> int:
         )
     model_path = (await asyncio.to_thread(ensure_local_model, section.model)).resolve()
     check_model_folder(model_path)
+    diverse = section.gold_policy == "diverse"
     sft = await build_sft(
-        store, policy=section.gold_policy, k=section.max_per_problem, dev=section.dev,
-        seed=section.seed,
+        store, policy=section.gold_policy, dev=section.dev, seed=section.seed,
+        k=section.diverse_k if diverse else section.max_per_problem,
+        embedder=section.model if diverse else None, min_judge_score=section.min_judge_score,
     )  # fmt: skip
     if not sft.examples:
         raise TrainError("every gold problem is in the dev slice: lower --dev")

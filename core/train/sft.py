@@ -80,14 +80,25 @@ def check_policy(policy: str, k: int) -> None:
         raise TrainError(f"unknown gold policy {policy!r} (expected one of {', '.join(POLICIES)})")
     if policy == "max-per-problem" and k < 1:
         raise TrainError(f"--max-per-problem {k}: expected K >= 1")
+    if policy == "diverse" and k < 1:
+        raise TrainError(f"--gold-policy diverse needs --k K (K >= 1), got {k}")
 
 
 async def build_sft(
-    store: Store, *, policy: str = "all-distinct", k: int = 4, dev: int = 0, seed: int = 0
+    store: Store,
+    *,
+    policy: str = "all-distinct",
+    k: int = 4,
+    dev: int = 0,
+    seed: int = 0,
+    embedder: str | None = None,
+    min_judge_score: int = 0,
 ) -> SftSet:
     """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError."""
     check_policy(policy, k)
-    gold = await select_gold(store, policy, k)
+    gold = await select_gold(
+        store, policy, k, embedder=embedder, min_judge_score=min_judge_score
+    )
     if not gold:
         raise TrainError(
             "no gold yet: sample the teacher and verify (`ekt sample`, `ekt verify`) first"
