@@ -9,6 +9,7 @@ from core.cli import (
     candidate_cmds,  # noqa: F401  (registers candidates list/show/edit/gold)
     eval_cmds,  # noqa: F401  (registers eval, eval table, eval list)
     import_cmds,  # noqa: F401  (registers import)
+    judge_cmds,  # noqa: F401  (registers judge)
     project_cmds,  # noqa: F401  (registers init, status)
     prompt_cmds,  # noqa: F401  (registers prompt list/show/set/render)
     sample_cmds,  # noqa: F401  (registers sample)

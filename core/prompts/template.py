@@ -22,7 +22,8 @@ from typing import Any
 
 from core.errors import PromptError
 
-FIELDS = ("id", "question", "answer", "tests", "setup", "entry_point", "prompt")
+FIELDS = ("id", "question", "answer", "tests", "setup", "entry_point", "prompt", "program")
+# `program`: the candidate a judge prompt (assets/prompts/judge.txt) is about; problems have none
 CODE_STOPS = ("\nclass ", "\ndef ", "\n#", "\nif ", "\nprint(")
 PROGRAM_STOPS = ("\n\n\n\n",)
 _PREFIX_MODES = ("auto", "last-line", "prompt", "none")

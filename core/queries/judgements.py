@@ -73,3 +73,37 @@ async def judged_below(store: Store, candidate_ids: Sequence[int], score: int) -
     unparsable ones are not among them: there is no score to hold against them)."""
     latest = await latest_judgements(store, candidate_ids)
     return {c for c, j in latest.items() if j.score is not None and j.score < score}
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeTarget:
+    """A gold candidate a judge may be asked about (with its problem's question)."""
+
+    candidate_id: int
+    problem_id: str
+    code: str
+    problem: dict
+
+
+async def judge_targets(
+    store: Store, *, run_id: int | None = None, problem_ids: Sequence[str] | None = None
+) -> list[JudgeTarget]:
+    """Gold candidates (of one run, of some problems) in problem import order, then id."""
+    where, params = ["1"], []
+    if run_id is not None:
+        where.append("g.run_id = ?")
+        params.append(run_id)
+    if problem_ids is not None:
+        where.append(f"g.problem_id IN ({','.join('?' * len(problem_ids))})")
+        params.extend(problem_ids)
+    sql = (
+        "SELECT g.id AS cid, g.code AS ccode, p.* FROM gold_candidates g"
+        f" JOIN problems p ON p.id = g.problem_id WHERE {' AND '.join(where)}"
+        " ORDER BY p.seq, g.id"
+    )
+    out = []
+    for r in await store.fetchall(sql, params):
+        row = dict(r)
+        cid, code = row.pop("cid"), row.pop("ccode")
+        out.append(JudgeTarget(cid, row["id"], code, row))
+    return out
