@@ -197,6 +197,22 @@ def _missing(
     return out
 
 
+def _without_exemplars(
+    problems: list[dict[str, Any]], prompts: dict[str, PromptVersion]
+) -> list[dict[str, Any]]:
+    """The leakage guard: a problem that is an exemplar of its kind's prompt is not sampled
+    (`ekt prompt evolve` puts gold problems into a prompt)."""
+    from core.prompts import find_leaks
+
+    out = problems
+    for kind, prompt in prompts.items():
+        pairs = [(p["id"], p["question"]) for p in out if p["kind"] == kind]
+        leaked = {leak.problem_id for leak in find_leaks(prompt.template, pairs)}
+        if leaked:
+            out = [p for p in out if p["id"] not in leaked]
+    return out
+
+
 async def build_plan(project: Project, options: SampleOptions, *, write: bool = True) -> Plan:
     """Resolve everything a call needs; raises a one-line EktError for bad input."""
     check_options(options)
@@ -228,6 +244,7 @@ async def build_plan(project: Project, options: SampleOptions, *, write: bool = 
                 f"run {options.run!r} samples {kind} problems with prompt #{st_prompts[kind]},"
                 f" not {prompts[kind].label}: omit --prompt or name a new --run"
             )
+    problems = _without_exemplars(problems, prompts)
     name = options.run or default_run_name(teacher, sampling, prompts)
     if stored is None and not options.run:
         stored = await run_by_name(project.store, name)

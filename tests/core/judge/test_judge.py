@@ -5,49 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from core.candidates import code_hash
 from core.cli import cli
 from core.gold import select_gold
 from core.judge import parse_judgement
 from core.queries.judgements import latest_judgements
 from core.store import Store, connect_sync
 from core.train.sft import build_sft
-from tests.core.train.conftest import make_gold_project
 from tests.fake_openai import FakeOpenAIServer
-
-HARD_CODED = "def solution():\n    return 5\n"
-UNSURE = "def solution():\n    # judge: unsure\n    return 2 + 3\n"
 
 
 def ekt(root: Path, *args: str) -> tuple[int, str, str]:
     result = CliRunner().invoke(cli, ["-p", str(root), *args])
     return result.exit_code, result.stdout, result.stderr
-
-
-@pytest.fixture
-def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    root = make_gold_project(tmp_path / "proj")
-    conn = connect_sync(root / "ekt.db")
-    with conn:
-        for n, code in enumerate((HARD_CODED, UNSURE)):
-            cur = conn.execute(
-                "INSERT INTO candidates(problem_id, source, run_id, sample_index, code,"
-                " code_hash, created_at) VALUES ('toy/t1', 'teacher', 1, ?, ?, ?, ?)",
-                (n, code, code_hash(code), time.time()),
-            )
-            conn.execute(
-                "INSERT INTO verdicts(candidate_id, status, created_at) VALUES (?, 'pass', ?)",
-                (cur.lastrowid, time.time()),
-            )
-    conn.close()
-    return root
 
 
 def _teacher(srv: FakeOpenAIServer) -> list[str]:
