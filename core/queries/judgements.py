@@ -107,3 +107,8 @@ async def judge_targets(
         cid, code = row.pop("cid"), row.pop("ccode")
         out.append(JudgeTarget(cid, row["id"], code, row))
     return out
+
+
+async def has_judgements(store: Store) -> bool:
+    """Whether anything was judged yet (the problem list shows its judge column then)."""
+    return await store.scalar("SELECT 1 FROM judgements LIMIT 1") is not None
