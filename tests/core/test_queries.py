@@ -100,7 +100,7 @@ async def test_a_v1_store_migrates_run_identity_into_run_prompts(tmp_path: Path)
     _v1_store(db)
     conn = connect_sync(db)  # migrates
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION >= 2
         cols = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
         assert "prompt_id" not in cols
         params = {r[0]: json.loads(r[1]) for r in conn.execute("SELECT id, params FROM runs")}
