@@ -96,9 +96,7 @@ async def build_sft(
 ) -> SftSet:
     """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError."""
     check_policy(policy, k)
-    gold = await select_gold(
-        store, policy, k, embedder=embedder, min_judge_score=min_judge_score
-    )
+    gold = await select_gold(store, policy, k, embedder=embedder, min_judge_score=min_judge_score)
     if not gold:
         raise TrainError(
             "no gold yet: sample the teacher and verify (`ekt sample`, `ekt verify`) first"

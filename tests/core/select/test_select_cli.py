@@ -106,7 +106,7 @@ def test_diverse_gold_policy_picks_k_distinct_programs(
 
 
 def test_train_diverse_needs_k(gold_project: Path, tiny_model: Path) -> None:
-    code, out, err = ekt(
+    code, _, err = ekt(
         gold_project, "train", "--student", str(tiny_model), "--gold-policy", "diverse"
     )
     assert code == 1 and "diverse needs --k K" in err and err.count("\n") == 1
