@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Input, Label
 
@@ -98,7 +99,10 @@ async def test_selection_filter_judge_column_and_inspector(
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot, delay=0.3)
-        text = str(app.screen.query_one(VerdictView).content)
+        console = Console(width=120)
+        with console.capture() as captured:
+            console.print(app.screen.query_one(VerdictView).content)
+        text = captured.get()
         assert "judge 3/10" in text and "hard-codes 3 + 4" in text
 
 

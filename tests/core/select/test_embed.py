@@ -40,3 +40,25 @@ def test_embed_questions_then_reuse_cache(gold_project: Path, tiny_model: Path) 
 def test_unknown_embedder_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="unknown model"):
         embedder_id("no-such-model")
+
+
+def test_vectors_come_back_in_input_order(tiny_model: Path) -> None:
+    """The subprocess batches texts by length; each vector must still be its own text's."""
+    from core.embed import EmbedWorker
+
+    texts = [
+        "def add(a, b):\n    return a + b\n" * 3,
+        "Tom has 5 apples.",
+        "for i in range(10):\n    x = x * 2 - 1\n",
+    ]
+
+    async def go() -> tuple[list[bytes], list[bytes]]:
+        async with EmbedWorker(str(tiny_model)) as worker:
+            together = await worker.embed(texts)
+            alone = [(await worker.embed([t]))[0] for t in texts]
+            return together, alone
+
+    together, alone = asyncio.run(go())
+    for a, b in zip(together, alone, strict=True):
+        va, vb = np.frombuffer(a, np.float16), np.frombuffer(b, np.float16)
+        assert np.allclose(va, vb, atol=2e-2), (va[:4], vb[:4])
