@@ -138,8 +138,22 @@ class StudentSection(_Section):
     save_every: int = Field(
         0, ge=0, description="Checkpoint every N steps (0: at each dev eval and at the end)."
     )
-    gold_policy: Literal["", "first", "all-distinct", "max-per-problem"] = Field(
+    gold_policy: Literal["", "first", "all-distinct", "max-per-problem", "diverse"] = Field(
         "", description="Gold policy for the SFT set (empty: [verifier] gold_policy)."
+    )
+    diverse_k: int = Field(
+        0,
+        ge=0,
+        title="K diverse",
+        description="K gold programs picked by k-center over code embeddings (diverse policy).",
+        json_schema_extra={"option": "k", "metavar": "K"},
+    )
+    min_judge_score: int = Field(
+        0,
+        ge=0,
+        le=10,
+        description="Leave out gold the judge scored below S, 1-10 (0: no filter; unjudged stays).",
+        json_schema_extra={"metavar": "S"},
     )
     max_per_problem: int = Field(
         0,

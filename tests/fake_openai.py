@@ -47,6 +47,7 @@ Attributes can be changed while the server runs (not `capacity`).
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import threading
 import time
@@ -66,11 +67,13 @@ from tests.fake_openai_wire import (
 __all__ = [
     "CRITIQUE_MARK",
     "FAULT_KINDS",
+    "JUDGE_MARKER",
     "REFINE_MARK",
     "FakeOpenAIServer",
     "Fault",
     "RecordedRequest",
     "fake_tokens",
+    "judge_answer",
     "refine_parts",
 ]
 
@@ -91,6 +94,25 @@ def refine_parts(prompt: str) -> dict[str, str]:
             out[key.strip(": ").lower()] = rest.split("\n", 1)[0]
     out["program"] = program
     return out
+
+JUDGE_MARKER = "[ekt-judge]"
+
+
+def judge_answer(prompt: str) -> str:
+    """The fake judge: a program that returns a bare literal is hard-coded (score 2, plain
+    JSON); `# judge: unsure` in it gets prose that is no JSON (unparsable); else score 8 in a
+    fenced block."""
+    program = prompt.split("```python", 1)[-1].split("```", 1)[0]
+    if "# judge: unsure" in program:
+        return "I am not sure how to score this program."
+    body = [
+        ln.strip()
+        for ln in program.splitlines()
+        if ln.strip() and not ln.strip().startswith("def ")
+    ]
+    if len(body) == 1 and re.fullmatch(r"return\s+-?[\d.]+", body[0]):
+        return '{"score": 2, "reason": "returns a hard-coded number"}'
+    return '```json\n{"score": 8, "reason": "computes the answer from the quantities"}\n```'
 
 
 class FakeOpenAIServer:
@@ -191,6 +213,8 @@ class FakeOpenAIServer:
             self._faults.clear()
 
     def answer_for(self, prompt: str, index: int) -> str:
+        if JUDGE_MARKER in prompt:  # a judge prompt (assets/prompts/judge.txt): a scripted judge
+            return judge_answer(prompt)
         tail = prompt.rstrip()[-40:]
         if self.refine is not None and tail.endswith(REFINE_MARK):
             return self.refine(prompt, index)

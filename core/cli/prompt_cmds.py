@@ -139,3 +139,25 @@ def render_cmd(problem_id: str, version: str | None, as_json: bool) -> None:
     click.echo(rendered.text, nl=not rendered.text.endswith("\n"))
     how = "exact" if tokens.exact else "estimated"
     click.echo(f"-- {v.label} (#{v.id}), {tokens} tokens ({how}, {model})", err=True)
+
+
+@prompt.command("evolve")
+@click.argument("name")
+@click.option("--from-gold", "k", type=int, required=True, metavar="K", help="Exemplars to use.")
+@click.option("--embedder", metavar="MODEL", help='For diversity (default "smollm2").')
+def evolve_cmd(name: str, k: int, embedder: str | None) -> None:
+    """New version of NAME whose exemplars are K gold programs (judge score, then k-center
+    diversity); those problems are then kept out of sampling with it (leakage guard)."""
+    from core.prompts.evolve import evolve_prompt
+
+    async def go(project: Project) -> Any:
+        return await evolve_prompt(project.store, name, k, embedder=embedder)
+
+    e = run(go)
+    click.echo(
+        f"saved {e.version.label} (#{e.version.id}, parent {e.parent.label}): {e.version.note}"
+    )
+    for pid, cid, score in zip(e.problem_ids, e.candidate_ids, e.scores, strict=True):
+        click.echo(
+            f"  exemplar {pid} (candidate {cid}, judge {score if score is not None else '-'})"
+        )

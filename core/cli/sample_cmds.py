@@ -137,6 +137,11 @@ def _summary_text(s: Any) -> str:
 @click.option("--problems", metavar="ID,...", help="Only these problems.")
 @click.option("--unsolved-only", is_flag=True, help="Only problems without gold yet.")
 @click.option("--split", help="Only problems of this split.")
+@click.option(
+    "--selection",
+    metavar="NAME",
+    help="Only the problems of an `ekt select` selection, in its order.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout.")
 def sample_cmd(
     dry_run: bool,
@@ -145,6 +150,7 @@ def sample_cmd(
     problems: str | None,
     unsolved_only: bool,
     split: str | None,
+    selection: str | None,
     as_json: bool,
     **fields: Any,
 ) -> None:
@@ -154,7 +160,7 @@ def sample_cmd(
 
     options = SampleOptions(
         run=run_name, limit=limit, problems=_split_ids(problems), unsolved_only=unsolved_only,
-        split=split, teacher=overrides("teacher", fields),
+        split=split, selection=selection, teacher=overrides("teacher", fields),
         sampling=overrides("sampling", fields),
     )  # fmt: skip
 

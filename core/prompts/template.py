@@ -23,7 +23,8 @@ from typing import Any
 from core.errors import PromptError
 
 FIELDS = ("id", "question", "answer", "tests", "setup", "entry_point", "prompt")
-# what refine and critique prompts (core/refine) fill in beside the problem's fields
+# what refine, critique (core/refine) and judge (core/judge) prompts fill in beside the problem's
+# fields: `program` is the candidate they are about; problems have none
 FEEDBACK_FIELDS = ("program", "feedback", "result")
 CODE_STOPS = ("\nclass ", "\ndef ", "\n#", "\nif ", "\nprint(")
 PROGRAM_STOPS = ("\n\n\n\n",)

@@ -21,6 +21,7 @@ from core.queries.candidates import (
     get_candidate,
     list_candidates,
 )
+from core.queries.embeddings import cached_vectors, question_items
 from core.queries.evals import (
     EvalProblemRow,
     EvalRow,
@@ -30,6 +31,7 @@ from core.queries.evals import (
     list_evals,
     running_evals,
 )
+from core.queries.judgements import Judgement, latest_judgements, problem_judge_scores
 from core.queries.problems import (
     ProblemFilter,
     ProblemRow,
@@ -64,6 +66,7 @@ from core.queries.runs import (
     run_results,
     teacher_label,
 )
+from core.queries.selections import Selection, get_selection, list_selections
 from core.queries.status import (
     FlagCounts,
     StatusCounts,
@@ -80,6 +83,7 @@ __all__ = [
     "EvalProblemRow",
     "EvalRow",
     "FlagCounts",
+    "Judgement",
     "ProblemFilter",
     "ProblemRow",
     "ProblemSort",
@@ -90,8 +94,10 @@ __all__ = [
     "RunOutcomes",
     "RunStats",
     "RunningEval",
+    "Selection",
     "StatusCounts",
     "all_runs",
+    "cached_vectors",
     "candidate_gold",
     "count_candidates",
     "count_problems",
@@ -104,17 +110,22 @@ __all__ = [
     "get_candidate",
     "get_eval",
     "get_problem",
+    "get_selection",
     "gold_problem_count",
+    "latest_judgements",
     "list_candidates",
     "list_evals",
     "list_problems",
     "list_runs",
+    "list_selections",
     "most_common_kind",
     "pick_problems",
     "problem_count",
+    "problem_judge_scores",
     "problem_summary",
     "prompt_names",
     "prompt_yields",
+    "question_items",
     "request_totals",
     "run_by_name",
     "run_core",

@@ -40,12 +40,17 @@ class ProblemSort(StrEnum):
     ID = "id"
     PASS_RATE = "pass-rate"
     PASS_RATE_DESC = "pass-rate-desc"
+    JUDGE_DESC = "judge-desc"
 
 
 _SORT_SQL = {
     ProblemSort.ID: "p.seq",
     ProblemSort.PASS_RATE: "(CAST(s.pass AS REAL) / MAX(s.n, 1)), p.seq",
     ProblemSort.PASS_RATE_DESC: "(CAST(s.pass AS REAL) / MAX(s.n, 1)) DESC, p.seq",
+    # the best latest judge score among the problem's candidates (ekt judge); unjudged last
+    ProblemSort.JUDGE_DESC: "coalesce((SELECT max(j.score) FROM judgements j JOIN candidates c"
+    " ON c.id = j.candidate_id WHERE c.problem_id = p.id AND j.id IN (SELECT max(id) FROM"
+    " judgements GROUP BY candidate_id)), 0) DESC, p.seq",
 }
 
 
@@ -86,8 +91,13 @@ FROM problems p JOIN problem_stats s ON s.problem_id = p.id
 """
 
 
-def _where(flt: ProblemFilter, search: str) -> tuple[str, list[Any]]:
+def _where(
+    flt: ProblemFilter, search: str, ids: Sequence[str] | None = None
+) -> tuple[str, list[Any]]:
     clauses, params = [_FILTER_SQL[ProblemFilter(flt)]], []
+    if ids is not None:  # a stored selection (ekt select) shown as a filter
+        clauses.append(f"p.id IN ({','.join('?' * len(ids))})" if ids else "0")
+        params += list(ids)
     if search:
         clauses.append("(p.id LIKE ? ESCAPE '\\' OR p.question LIKE ? ESCAPE '\\')")
         like = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -107,17 +117,22 @@ async def list_problems(
     sort: ProblemSort = ProblemSort.ID,
     offset: int = 0,
     limit: int = 100,
+    ids: Sequence[str] | None = None,
 ) -> list[ProblemRow]:
-    """The window [offset, offset + limit) of the filtered, sorted problem list."""
-    where, params = _where(flt, search)
+    """The window [offset, offset + limit) of the filtered, sorted problem list (of `ids`)."""
+    where, params = _where(flt, search, ids)
     sql = f"{_ROW_SQL} WHERE {where} ORDER BY {_SORT_SQL[ProblemSort(sort)]} LIMIT ? OFFSET ?"
     return [_row(r) for r in await store.fetchall(sql, [*params, limit, offset])]
 
 
 async def count_problems(
-    store: Store, *, flt: ProblemFilter = ProblemFilter.ALL, search: str = ""
+    store: Store,
+    *,
+    flt: ProblemFilter = ProblemFilter.ALL,
+    search: str = "",
+    ids: Sequence[str] | None = None,
 ) -> int:
-    where, params = _where(flt, search)
+    where, params = _where(flt, search, ids)
     sql = (
         f"SELECT count(*) FROM problems p JOIN problem_stats s ON s.problem_id = p.id WHERE {where}"
     )

@@ -39,6 +39,7 @@ class SampleOptions:
         problems: list[str] | None = None,
         unsolved_only: bool = False,
         split: str | None = None,
+        selection: str | None = None,
         teacher: dict[str, Any] | None = None,
         sampling: dict[str, Any] | None = None,
         **fields: Any,
@@ -48,6 +49,7 @@ class SampleOptions:
             raise TypeError(f"SampleOptions: no sampling field {', '.join(sorted(unknown))}")
         self.run, self.limit, self.problems = run, limit, problems
         self.unsolved_only, self.split = unsolved_only, split
+        self.selection = selection  # a stored `ekt select` name: its problems, in pick order
         self.teacher = {k: v for k, v in (teacher or {}).items() if v is not None}
         merged = {**(sampling or {}), **fields}
         self.sampling = {k: v for k, v in merged.items() if v is not None}

@@ -119,13 +119,25 @@ async def _problems(project: Project, options: SampleOptions) -> list[dict[str, 
     wanted: list[str] | None = None
     if options.problems is not None:
         wanted = list(dict.fromkeys(p.strip() for p in options.problems if p.strip()))
+    order: list[str] | None = None
+    if options.selection:
+        from core.select import selection_problems
+
+        order = await selection_problems(store, options.selection)
+        keep = None if wanted is None else set(wanted)
+        wanted = [p for p in order if keep is None or p in keep]
     rows = await problems_to_sample(
         store,
         split=options.split,
         unsolved_only=bool(options.unsolved_only),
         ids=wanted,
-        limit=options.limit,
+        limit=None if order is not None else options.limit,
     )
+    if order is not None:  # the most diverse first: the budget goes further
+        rank = {p: i for i, p in enumerate(order)}
+        rows.sort(key=lambda r: rank[r["id"]])
+        rows = rows[: options.limit] if options.limit is not None else rows
+        return rows
     if wanted:
         known = await existing_problem_ids(store, wanted)
         missing = [p for p in wanted if p not in known]
@@ -189,6 +201,22 @@ def _missing(
     return out
 
 
+def _without_exemplars(
+    problems: list[dict[str, Any]], prompts: dict[str, PromptVersion]
+) -> list[dict[str, Any]]:
+    """The leakage guard: a problem that is an exemplar of its kind's prompt is not sampled
+    (`ekt prompt evolve` puts gold problems into a prompt)."""
+    from core.prompts import find_leaks
+
+    out = problems
+    for kind, prompt in prompts.items():
+        pairs = [(p["id"], p["question"]) for p in out if p["kind"] == kind]
+        leaked = {leak.problem_id for leak in find_leaks(prompt.template, pairs)}
+        if leaked:
+            out = [p for p in out if p["id"] not in leaked]
+    return out
+
+
 async def build_plan(project: Project, options: SampleOptions, *, write: bool = True) -> Plan:
     """Resolve everything a call needs; raises a one-line EktError for bad input."""
     check_options(options)
@@ -220,6 +248,7 @@ async def build_plan(project: Project, options: SampleOptions, *, write: bool = 
                 f"run {options.run!r} samples {kind} problems with prompt #{st_prompts[kind]},"
                 f" not {prompts[kind].label}: omit --prompt or name a new --run"
             )
+    problems = _without_exemplars(problems, prompts)
     name = options.run or default_run_name(teacher, sampling, prompts)
     if stored is None and not options.run:
         stored = await run_by_name(project.store, name)

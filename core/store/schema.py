@@ -376,7 +376,46 @@ ALTER TABLE candidates ADD COLUMN feedback_id INTEGER REFERENCES feedback(id);
 CREATE INDEX candidates_parent ON candidates(parent_id) WHERE parent_id IS NOT NULL;
 """
 
-MIGRATIONS: list[str] = [V1, V2, V3_VERDICT_FLAGS, V_FEEDBACK]
+
+# CodeOcean (issue 16): cached embeddings (model × item kind × item → float16 bytes), named
+# k-center selections, and the judge's score per candidate. No references to other helpers' tables.
+V_CODEOCEAN = """
+CREATE TABLE embeddings (
+  model      TEXT NOT NULL,
+  kind       TEXT NOT NULL CHECK (kind IN ('question', 'code')),
+  item_id    TEXT NOT NULL,
+  dim        INTEGER NOT NULL,
+  vector     BLOB NOT NULL,
+  created_at REAL NOT NULL,
+  PRIMARY KEY (model, kind, item_id)
+);
+
+CREATE TABLE selections (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  by            TEXT NOT NULL,
+  ids           TEXT NOT NULL DEFAULT '[]',
+  radius        REAL NOT NULL,
+  random_radius REAL NOT NULL,
+  params        TEXT NOT NULL DEFAULT '{}',
+  created_at    REAL NOT NULL
+);
+
+CREATE TABLE judgements (
+  id           INTEGER PRIMARY KEY,
+  candidate_id INTEGER NOT NULL REFERENCES candidates(id) ON DELETE CASCADE,
+  prompt_id    INTEGER REFERENCES prompts(id),
+  teacher      TEXT NOT NULL DEFAULT '',
+  score        INTEGER CHECK (score BETWEEN 1 AND 10),
+  reason       TEXT NOT NULL DEFAULT '',
+  raw          TEXT NOT NULL DEFAULT '',
+  parsed       INTEGER NOT NULL CHECK (parsed IN (0, 1)),
+  created_at   REAL NOT NULL
+);
+CREATE INDEX judgements_candidate ON judgements(candidate_id, id);
+"""
+
+MIGRATIONS: list[str] = [V1, V2, V3_VERDICT_FLAGS, V_FEEDBACK, V_CODEOCEAN]
 """Migration i brings a store from user_version i to i + 1."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -125,9 +125,14 @@ async def with_own_programs(store: Store, sft: SftSet, eval_ids: Sequence[int]) 
 async def _gold_set(store: Store, section: StudentSection, ctx: RoundContext) -> SftSet:
     """The gold, less any evaluation's samples (a student sampling the train split is not a
     teacher), plus this chain's own verified programs. A hand-approved one stays."""
-    policy, k = section.gold_policy or "all-distinct", section.max_per_problem or 4
+    policy = section.gold_policy or "all-distinct"
+    diverse = policy == "diverse"
+    k = (section.diverse_k if diverse else section.max_per_problem) or 4
     check_policy(policy, k)
-    gold = await select_gold(store, policy, k, sources=section.gold_sources.split(","))
+    gold = await select_gold(
+        store, policy, k, sources=section.gold_sources.split(","),
+        embedder=section.model if diverse else None, min_judge_score=section.min_judge_score,
+    )  # fmt: skip
     from_evals = await eval_candidate_ids(store, [g.candidate_id for g in gold])
     gold = [g for g in gold if g.candidate_id not in from_evals or g.status == "override"]
     sft = await build_sft(store, policy=policy, k=k, dev=section.dev, seed=section.seed,

@@ -101,6 +101,8 @@ def check_policy(policy: str, k: int) -> None:
         raise TrainError(f"unknown gold policy {policy!r} (expected one of {', '.join(POLICIES)})")
     if policy == "max-per-problem" and k < 1:
         raise TrainError(f"--max-per-problem {k}: expected K >= 1")
+    if policy == "diverse" and k < 1:
+        raise TrainError(f"--gold-policy diverse needs --k K (K >= 1), got {k}")
 
 
 async def build_sft(
@@ -112,13 +114,17 @@ async def build_sft(
     seed: int = 0,
     sources: Sequence[str] | None = None,
     gold: Sequence[GoldExample] | None = None,
+    embedder: str | None = None,
+    min_judge_score: int = 0,
 ) -> SftSet:
     """Gold → SFT examples (problem import order); no gold at all is a one-line TrainError.
 
     `sources`: only gold of these candidate sources ([student] gold_sources); `gold`: the
     policy's pick already made (and filtered) by a method; else selected here."""
     check_policy(policy, k)
-    gold = list(gold) if gold is not None else await select_gold(store, policy, k, sources=sources)
+    gold = list(gold) if gold is not None else await select_gold(
+        store, policy, k, sources=sources, embedder=embedder, min_judge_score=min_judge_score
+    )
     if not gold:
         raise TrainError(
             "no gold yet: sample the teacher and verify (`ekt sample`, `ekt verify`) first"

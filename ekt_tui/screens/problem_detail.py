@@ -21,6 +21,7 @@ from core import (
     refinement_fixed_share,
     refinement_tree,
 )
+from core.queries import latest_judgements
 from ekt_tui.actions import toggle_gold
 from ekt_tui.screens.base import LiveScreen
 from ekt_tui.screens.candidate_editor import CandidateEditor
@@ -150,6 +151,8 @@ class ProblemDetailScreen(LiveScreen):
                 )
             return
         fresh = await get_candidate(self.ekt.reader, row.id)
+        if fresh is not None:  # the judge's latest word on it (ekt judge), shown under the verdict
+            fresh["judge"] = (await latest_judgements(self.ekt.reader, [row.id])).get(row.id)
         changed = self.candidate is None or fresh is None or self.candidate["id"] != fresh["id"]
         self.candidate = fresh
         if fresh is None:

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from textual import on
+from typing import Any
+
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Header, Input, Label
 
 from core import ProblemFilter, ProblemSort
 from ekt_tui.screens.base import LiveScreen
+from ekt_tui.screens.selection_dialog import SelectionDialog
 from ekt_tui.widgets.key_bar import KeyBar
-from ekt_tui.widgets.problem_list import HEADER, STATES, ProblemList
+from ekt_tui.widgets.problem_list import HEADER, JUDGE_HEADER, STATES, ProblemList
 
 FILTERS = list(ProblemFilter)
 SORTS = list(ProblemSort)
@@ -24,12 +27,17 @@ class ProblemsScreen(LiveScreen):
         Binding("o", "cycle_sort", "Sort"),
         Binding("slash", "search", "Search"),
         Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("k", "diverse_selection", "Diverse K", show=False),
+        Binding("K", "clear_selection", "All problems", show=False),
     ]
     COMMANDS_LIST = [
         ("Problems: next filter", "all → solved → unsolved → pending → unsampled → errors (f)",
          "cycle_filter"),
-        ("Problems: next sort order", "id → pass rate ↑ → pass rate ↓ (o)", "cycle_sort"),
+        ("Problems: next sort order", "id → pass rate ↑ → pass rate ↓ → judge ↓ (o)", "cycle_sort"),
         ("Problems: search by id or text", "/", "search"),
+        ("Problems: diverse selection", "K problems by k-center over embeddings (k)",
+         "diverse_selection"),
+        ("Problems: clear the selection", "every problem again (K)", "clear_selection"),
         *[(f"Problems: show {f.value}", "filter", f"set_filter('{f.value}')") for f in FILTERS],
     ]  # fmt: skip
 
@@ -50,6 +58,8 @@ class ProblemsScreen(LiveScreen):
     def plist(self) -> ProblemList:
         return self.query_one(ProblemList)
 
+    selection_text = ""  # "selection NAME: radius r vs random r0" while one filters the list
+
     async def refresh_data(self) -> None:
         await self.plist.reload()
         self._status()
@@ -57,10 +67,39 @@ class ProblemsScreen(LiveScreen):
     def _status(self) -> None:
         pl = self.plist
         search = f"  search: {pl.search!r}" if pl.search else ""
+        chosen = f"  {self.selection_text}" if pl.selection is not None else ""
         self.query_one("#problem-status", Label).update(
             f"[b]{pl.total:,}[/b] problems  filter: [b]{pl.flt.value}[/b]"
-            f"  sort: [b]{pl.sort.value}[/b]{search}"
+            f"  sort: [b]{pl.sort.value}[/b]{search}{chosen}"
         )
+        self.query_one("#problem-header", Label).update(JUDGE_HEADER if pl.show_judge else HEADER)
+
+    def action_diverse_selection(self) -> None:
+        def chosen(answer: dict[str, Any] | None) -> None:
+            if answer:
+                self._select(answer)
+
+        self.app.push_screen(SelectionDialog(), chosen)
+
+    @work(group="problems-select", exclusive=True, exit_on_error=False)
+    async def _select(self, answer: dict[str, Any]) -> None:
+        from core.select import make_selection, selection_problems
+
+        self.notify(f"selecting {answer['k']} by {answer['by']} (embedding…)")
+        store = self.ekt.project.store
+        sel = await make_selection(
+            store, k=answer["k"], by=answer["by"], embedder=answer["embedder"]
+        )
+        self.plist.selection = await selection_problems(store, sel.name)
+        self.selection_text = (
+            f"selection: [b]{sel.name}[/b] radius {sel.radius:.3f} vs random"
+            f" {sel.random_radius:.3f}"
+        )
+        await self._apply()
+
+    async def action_clear_selection(self) -> None:
+        self.plist.selection = None
+        await self._apply()
 
     async def _apply(self) -> None:
         self.plist.cursor = 0

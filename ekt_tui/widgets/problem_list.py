@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.strip import Strip
 
 from core import ProblemFilter, ProblemRow, ProblemSort, Store, count_problems, list_problems
+from core.queries.judgements import has_judgements, problem_judge_scores
 from ekt_tui.widgets.windowed_list import WindowedList
 
 STATES = {
@@ -36,6 +37,8 @@ def problem_state(row: ProblemRow) -> str:
 HEADER = (
     f"  {'problem':<24}{'cands':>6}{'pass':>6}{'fail':>6}{'err':>5}{'pend':>6}{'rate':>6}  question"
 )
+# with judgements in the store (ekt judge) a `judge` column shows each problem's best score
+JUDGE_HEADER = HEADER.replace("  question", f"{'judge':>6}  question")
 
 
 def _cells(row: ProblemRow) -> str:
@@ -64,20 +67,32 @@ class ProblemList(WindowedList[ProblemRow]):
         self.flt = ProblemFilter.ALL
         self.search = ""
         self.sort = ProblemSort.ID
+        self.selection: list[str] | None = None  # ids of a stored selection, as a filter
+        self.show_judge = False
+        self.judge: dict[str, int] = {}
 
     async def fetch(self, offset: int, limit: int) -> list[ProblemRow]:
-        return await list_problems(
+        rows = await list_problems(
             self.store, flt=self.flt, search=self.search, sort=self.sort, offset=offset,
-            limit=limit,
+            limit=limit, ids=self.selection,
         )  # fmt: skip
+        self.show_judge = await has_judgements(self.store)
+        if self.show_judge:
+            self.judge.update(await problem_judge_scores(self.store, [r.id for r in rows]))
+        return rows
 
     async def count(self) -> int:
-        return await count_problems(self.store, flt=self.flt, search=self.search)
+        return await count_problems(
+            self.store, flt=self.flt, search=self.search, ids=self.selection
+        )
 
     def render_row(self, row: ProblemRow, width: int, selected: bool) -> Strip:
         glyph, colour = STATES[problem_state(row)]
         base = Style(reverse=True) if selected else Style()
         cells = _cells(row)
+        if self.show_judge:
+            score = self.judge.get(row.id)
+            cells = cells[:-2] + f"{score if score is not None else '—':>6}  "
         question = " ".join(row.question.split())
         rest = max(width - 2 - len(cells), 0)
         segments = [

@@ -63,7 +63,22 @@ def verdict_renderable(c: dict[str, Any]) -> Group:
     if c.get("v_output"):
         parts.append(Text("output:", style="bold"))
         parts.append(Text(_clean(c["v_output"][-MAX_TRACE:]), style="dim"))
+    if c.get("judge") is not None:
+        parts.append(judge_text(c["judge"]))
     return Group(*parts)
+
+
+def judge_text(j: Any) -> Text:
+    """The judge's score and reason (core.queries.Judgement); an unparsable reply as it came."""
+    t = Text()
+    if j.score is None:
+        t.append("judge: reply did not parse  ", style="bold yellow")
+        t.append(" ".join(j.raw.split())[:200], style="dim")
+        return t
+    colour = "green" if j.score >= 7 else "yellow" if j.score >= 4 else "red"
+    t.append(f"judge {j.score}/10", style=f"bold {colour}")
+    t.append(f"  {j.reason}")
+    return t
 
 
 class VerdictView(Static):
