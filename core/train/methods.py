@@ -127,7 +127,7 @@ async def _gold_set(store: Store, section: StudentSection, ctx: RoundContext) ->
     teacher), plus this chain's own verified programs. A hand-approved one stays."""
     policy = section.gold_policy or "all-distinct"
     diverse = policy == "diverse"
-    k = (section.diverse_k if diverse else section.max_per_problem) or 4
+    k = section.diverse_k if diverse else (section.max_per_problem or 4)
     check_policy(policy, k)
     gold = await select_gold(
         store, policy, k, sources=section.gold_sources.split(","),
