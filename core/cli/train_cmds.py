@@ -7,6 +7,7 @@ watching and leaves the run going; `ekt train cancel` stops it (checkpoint first
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import click
@@ -182,7 +183,16 @@ def _follow(run_id: int, detach: bool, after: int = 0) -> None:
             f"training run {final['name']} was cancelled (resume: ekt train --resume"
             f" {final['name']})"
         )
-    click.echo(f"training run {final['name']} done: checkpoints in {final['output_dir']}")
+    click.echo(f"training run {final['name']} done: checkpoints in {_shown(final['output_dir'])}")
+
+
+def _shown(path: str) -> str:
+    """A path under the current folder relative to it (what the person typed), else as is."""
+    p = Path(path)
+    try:
+        return str(p.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(p)
 
 
 @train.command("list")
