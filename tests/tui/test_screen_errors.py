@@ -81,7 +81,9 @@ async def test_training_worker_error_is_one_notification(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(
-        training, "preview_sft", failing(ZeroDivisionError("no tokens"), 1, training.preview_sft)
+        training,
+        "preview_method",
+        failing(ZeroDivisionError("no tokens"), 1, training.preview_method),
     )
     app = make_app(make_train_project(tmp_path / "p"))
     async with app.run_test(size=(160, 48)) as pilot:
