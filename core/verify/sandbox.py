@@ -168,6 +168,11 @@ def _bind_ro(src: str, dst: str) -> bool:
     return _mount(src, dst, None, MS_BIND | MS_REC) and _mount("none", dst, None, flags)
 
 
+_EXE = os.path.realpath(sys.executable)
+"""The interpreter's real file, resolved before the private /tmp is mounted: a virtualenv's
+`python` link may live under /tmp (a clone there), and the tmpfs would hide it."""
+
+
 def _pivot_root() -> bool:
     """The worker moves into a minimal root: a tmpfs holding read-only binds of the interpreter,
     the stdlib folders on sys.path (site-packages hidden under an empty read-only tmpfs), the
@@ -187,8 +192,7 @@ def _pivot_root() -> bool:
     if not _mount("tmpfs", new, "tmpfs", MS_NOSUID | MS_NODEV, "size=8m,mode=0755"):
         return False
     try:
-        exe = os.path.realpath(sys.executable)
-        ok = _bind_ro(exe, new + exe)
+        ok = _bind_ro(_EXE, new + _EXE)
         for entry in sys.path:
             if os.path.isdir(entry):
                 ok = ok and _bind_ro(os.path.realpath(entry), new + entry)

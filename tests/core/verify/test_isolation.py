@@ -270,3 +270,36 @@ def test_cli_prints_the_isolation_in_force() -> None:
     assert {"pivot_root", "seccomp", "cgroup", "pidns_per_candidate"} <= iso.keys()
     text = CliRunner().invoke(cli, ["verify", "--isolation"], catch_exceptions=False).stdout
     assert "seccomp" in text and text.splitlines()[0][:3] in ("on ", "off")
+
+
+def test_minimal_root_holds_with_a_virtualenv_under_tmp(tmp_path: Path, pool: WorkerPool) -> None:
+    """Regression: a clone (and its .venv) under /tmp left the worker without its minimal root —
+    the interpreter link was resolved after the private /tmp hid it — and candidates then could
+    not import stdlib modules they had not loaded yet (CI clones into /tmp)."""
+    import shutil
+    import site
+    import subprocess
+    import sys
+
+    need(pool, "pivot_root")
+    if not str(tmp_path.resolve()).startswith("/tmp/"):
+        pytest.skip("the test folder is not under /tmp")
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(Path(sys.executable).resolve())
+    cfg = Path(sys.prefix) / "pyvenv.cfg"
+    if cfg.exists():
+        shutil.copy(cfg, venv / "pyvenv.cfg")
+    repo = Path(__file__).resolve().parents[3]
+    path = os.pathsep.join([str(repo), *site.getsitepackages()])
+    env = {"PYTHONPATH": path, "PATH": "/usr/bin:/bin"}
+    code = (
+        "import sys; from core.cli import main;"
+        " sys.argv = ['ekt', 'verify', '--isolation', '--json']; main()"
+    )
+    done = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", code], capture_output=True, text=True, env=env,
+        cwd=tmp_path, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["pivot_root"] is True
