@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
@@ -58,6 +60,26 @@ def cli(ctx: click.Context, project: Path) -> None:
 
 def project_dir() -> Path:
     return click.get_current_context().find_root().obj  # type: ignore[no-any-return]
+
+
+def stop_on_signals(stop: Callable[[], None]) -> None:
+    """In the running loop: the first Ctrl-C (or SIGTERM) calls `stop` (the run ends cleanly and
+    stays resumable), a second aborts ("ekt: interrupted", status 130). Where the loop has no
+    signal handlers (Windows), Python's default Ctrl-C stays."""
+    loop = asyncio.get_running_loop()
+    hits = 0
+
+    def on_signal() -> None:
+        nonlocal hits
+        hits += 1
+        if hits > 1:
+            raise KeyboardInterrupt
+        click.echo("\nekt: stopping (Ctrl-C again to abort)", err=True)
+        stop()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, on_signal)
 
 
 def run(coro_fn: Callable[[Project], Awaitable[T]], *, readonly: bool = False) -> T:

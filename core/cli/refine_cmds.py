@@ -9,14 +9,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 from pathlib import Path
 from typing import Any
 
 import click
 
 from core.cli.app import cli as root
-from core.cli.app import run
+from core.cli.app import run, stop_on_signals
 from core.cli.options import config_options, overrides
 from core.cli.progress import CliProgress, live_terminal
 from core.cli.sample_cmds import _dry_text, _Progress, _split_ids, _summary_text, _watch
@@ -131,10 +130,7 @@ def refine_cmd(
 
     async def go(project: Project) -> Any:
         control = RunControl()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, control.stop)
+        stop_on_signals(control.stop)
         progress = _Progress()
         display = CliProgress("refining", live=live_terminal(as_json), unit="requests",
                               plain=progress.line, plain_every_s=5.0)  # fmt: skip

@@ -8,14 +8,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import signal
 import time
 from typing import Any
 
 import click
 
 from core.cli.app import cli as root
-from core.cli.app import run
+from core.cli.app import run, stop_on_signals
 from core.cli.options import config_options, overrides
 from core.cli.progress import CliProgress, live_terminal, phase_text
 from core.project import Project
@@ -171,21 +170,7 @@ def sample_cmd(
 
     async def go(project: Project) -> Any:
         control = RunControl()
-        loop = asyncio.get_running_loop()
-        hits = 0  # signals received
-
-        def on_signal() -> None:  # first Ctrl-C stops cleanly, a second one aborts
-            nonlocal hits
-            hits += 1
-            if hits == 1:
-                click.echo("\nekt: stopping (Ctrl-C again to abort)", err=True)
-                control.stop()
-            else:
-                raise KeyboardInterrupt  # out of the loop: "ekt: interrupted", status 130
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(sig, on_signal)
+        stop_on_signals(control.stop)
         progress = _Progress()
         live = live_terminal(as_json)
         planned = await plan_dry_run(project, options) if live else None  # the bar's total
