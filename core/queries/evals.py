@@ -3,19 +3,11 @@ verdicts, and the checkpoints' recorded lineage that labels a student's evaluati
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from core.queries.runs import json_object
 from core.store.db import Store
-
-
-def _json(raw: str | None) -> dict[str, Any]:
-    try:
-        value = json.loads(raw or "{}")
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,8 +44,8 @@ _EVAL_SQL = (
 
 def _eval(r: Any) -> EvalRow:
     return EvalRow(
-        r[0], r[1], r[2], r[3] or "", r[4] or "", r[5] or "", r[6], _json(r[7]), _json(r[8]),
-        float(r[9]), r[10], r[11],
+        r[0], r[1], r[2], r[3] or "", r[4] or "", r[5] or "", r[6],
+        json_object(r[7]), json_object(r[8]), float(r[9]), r[10], r[11],
     )  # fmt: skip
 
 
@@ -178,7 +170,7 @@ async def checkpoint_records(store: Store) -> list[CheckpointRecord]:
             int(r["step"]),
             r["path"],
             r["name"],
-            {**_json(r["tlin"]), **_json(r["clin"])},
+            {**json_object(r["tlin"]), **json_object(r["clin"])},
         )
         for r in rows
     ]

@@ -46,7 +46,8 @@ def teacher_model(teacher: dict[str, Any]) -> str:
     return str(config.get("model") or "")
 
 
-def _json(raw: str | None) -> dict[str, Any]:
+def json_object(raw: str | None) -> dict[str, Any]:
+    """A stored JSON column as a dict; anything missing, malformed or not an object is {}."""
     try:
         value = json.loads(raw or "{}")
     except ValueError:
@@ -107,7 +108,10 @@ async def _identities(store: Store, where: str, params: list[Any]) -> list[RunId
     rows = await store.fetchall(f"SELECT {_RUN_COLS} FROM runs r {where} ORDER BY r.id", params)
     prompts = await run_prompt_versions(store, [r[0] for r in rows])
     return [
-        RunIdentity(r[0], r[1], r[2], _json(r[3]), _json(r[4]), prompts[r[0]], r[5], float(r[6]))
+        RunIdentity(
+            r[0], r[1], r[2], json_object(r[3]), json_object(r[4]), prompts[r[0]], r[5],
+            float(r[6]),
+        )
         for r in rows
     ]
 
